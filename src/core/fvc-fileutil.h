@@ -1,0 +1,28 @@
+/* fvc-fileutil.h — crash-safe file writes: temporary file, fsync, rename, fsync of the directory.
+ * Everything that lands in a cache or a run directory under its final name goes through here, so
+ * a killed process leaves either the old file or the complete new one, plus at most a temporary
+ * file whose name contains FVC_TEMP_MARKER (cleaned up by the next run). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define FVC_TEMP_MARKER ".fvctmp-"
+
+typedef struct {
+  gconstpointer data;
+  gsize len;
+} FvcChunk;
+
+gboolean fvc_file_write_atomic (const char *path, const FvcChunk *chunks, guint n_chunks, GError **error);
+gboolean fvc_file_write_atomic_string (const char *path, const char *contents, GError **error);
+gboolean fvc_fsync_directory (const char *dir, GError **error);
+/* Writes all of @len bytes (retrying on EINTR and short writes). */
+gboolean fvc_write_all (int fd, gconstpointer data, gsize len, const char *label, GError **error);
+/* TRUE when @name is one of our temporary files. */
+gboolean fvc_is_temp_name (const char *name);
+/* Creates @path and its parents (0755). */
+gboolean fvc_mkdir_p (const char *path, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,10 @@
+/* fvc-cmd-run.c — `fvc-stream run`: placeholder until its issue lands. */
+#include "fvc-cli.h"
+#include "fvc-error.h"
+
+gboolean
+fvc_cmd_run (int argc, char **argv, GError **error)
+{
+  g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "not implemented yet");
+  return FALSE;
+}
