@@ -1,11 +1,15 @@
-/* fvcelements.h — the element registrations of the plugin "fvc", for plugin.c. One line per
- * element; each element's own header declares its type and its GST_ELEMENT_REGISTER. */
+/* fvcelements.h — the list of elements of the plugin "fvc", for plugin.c and the states test.
+ * One line per element (keep them sorted); each element's .c defines GST_ELEMENT_REGISTER_DEFINE. */
 #pragma once
 
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
-#define FVC_FOR_EACH_ELEMENT(X)
+#define FVC_FOR_EACH_ELEMENT(X) \
+  /* end of list */
+
+#define FVC_DECLARE_ELEMENT(name) GST_ELEMENT_REGISTER_DECLARE (name);
+FVC_FOR_EACH_ELEMENT (FVC_DECLARE_ELEMENT)
 
 G_END_DECLS

@@ -10,7 +10,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
 
   FVC_FOR_EACH_ELEMENT (FVC_REGISTER_ONE)
-  return ret || TRUE;
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, fvc,
