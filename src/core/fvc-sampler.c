@@ -111,14 +111,23 @@ fvc_sample_frames (const FvcSampleSpec *spec, guint64 total, const char *video, 
       return TRUE;
 
     case FVC_SAMPLE_STRIDE: {
-      guint64 stride = MAX (spec->stride, 1u);
+      guint64 stride = spec->stride;
       guint64 last = spec->start + (guint64) (n - 1) * stride;
+      if (stride == 0) {
+        /* A stride of 0 would repeat one frame n times: a bad spec, not a padding case. */
+        g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: stride must be at least 1", video);
+        return FALSE;
+      }
       if (spec->start >= total)
         return too_short (spec, video, total, spec->start + 1, error);
       if (last >= total && !pad)
         return too_short (spec, video, total, last + 1, error);
-      for (guint i = 0; i < n; i++)
-        out[i] = MIN (spec->start + (guint64) i * stride, total - 1);
+      /* pad: repeat the last requested index that exists (not the video's last frame, which
+       * would leave the stride grid and repeat nothing). */
+      for (guint i = 0; i < n; i++) {
+        guint64 idx = spec->start + (guint64) i * stride;
+        out[i] = idx < total ? idx : out[i - 1];
+      }
       return TRUE;
     }
 
@@ -134,8 +143,10 @@ fvc_sample_frames (const FvcSampleSpec *spec, guint64 total, const char *video, 
         return too_short (spec, video, total, (guint64) spec->explicit_indices[n - 1] + 1, error);
       if (spec->explicit_indices[0] >= total)
         return too_short (spec, video, total, (guint64) spec->explicit_indices[0] + 1, error);
-      for (guint i = 0; i < n; i++)
-        out[i] = MIN ((guint64) spec->explicit_indices[i], total - 1);
+      for (guint i = 0; i < n; i++) {
+        guint64 idx = spec->explicit_indices[i];
+        out[i] = idx < total ? idx : out[i - 1]; /* i > 0: the first index exists */
+      }
       return TRUE;
   }
   g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: unknown sampling strategy", video);

@@ -12,7 +12,8 @@
  *
  * A video with fewer frames than a strategy needs follows the short-video policy:
  *   pad   take every frame there is and repeat the last one up to n (uniform, random-segment),
- *         or repeat the last index that exists (stride, explicit);
+ *         or repeat the last of the strategy's indices that exists, i.e. is < total
+ *         (stride, explicit; when none exists the video is too short even under pad);
  *   skip  no clip (FVC_ERROR_TOO_SHORT, the caller skips the video);
  *   error same code, the caller treats it as a failure.
  * Indices can repeat only under pad; otherwise they are strictly increasing.

@@ -25,17 +25,24 @@ void fvc_philox4x32 (const guint32 counter[4], const guint32 key[2], guint32 out
 /* FNV-1a, 32 bit, over the bytes of @name. */
 guint32 fvc_fnv1a32 (const char *name);
 
-/* 32 random bits for (seed, name, counter). */
+/* The values below are part of the contract (cached clips and folds depend on them). With
+ * x[0..3] = fvc_philox4x32 ((counter_lo, counter_hi, 0, 0), (seed, fvc_fnv1a32 (name))) and
+ * unit(a, b) = ((a >> 5) * 2^26 + (b >> 6)) / 2^53: */
+
+/* x[0]. */
 guint32 fvc_rng_u32 (guint32 seed, const char *name, guint64 counter);
-/* Uniform double in [0, 1) with 53 random bits. */
+/* unit(x[0], x[1]): uniform double in [0, 1) with 53 random bits. */
 double fvc_rng_uniform (guint32 seed, const char *name, guint64 counter);
-/* Uniform double in [lo, hi). */
+/* lo + (hi - lo) * fvc_rng_uniform(): uniform double in [lo, hi). */
 double fvc_rng_range (guint32 seed, const char *name, guint64 counter, double lo, double hi);
-/* Uniform integer in [0, n), n > 0, without modulo bias. */
+/* (x[0] * n) >> 32: an integer in [0, n), n > 0 (multiply-shift with one draw, no rejection, so
+ * each value has probability within 2^-32 of 1/n). */
 guint32 fvc_rng_below (guint32 seed, const char *name, guint64 counter, guint32 n);
-/* Standard normal (Box-Muller on two uniforms of the same block). */
+/* Box-Muller: sqrt(-2 ln u1) * cos(2 pi u2), u1 = unit(x[0], x[1]) (at least 1e-300),
+ * u2 = unit(x[2], x[3]). */
 double fvc_rng_normal (guint32 seed, const char *name, guint64 counter);
-/* Seeded Fisher-Yates permutation of perm[0..n) in place. */
+/* Fisher-Yates in place: for i = n-1 down to 1, swap perm[i] with perm[j],
+ * j = fvc_rng_below (seed, name, i, i + 1). */
 void fvc_rng_shuffle_u32 (guint32 seed, const char *name, guint32 *perm, guint n);
 
 G_END_DECLS
