@@ -11,8 +11,8 @@ typedef struct {
   GPtrArray *fields;     /* char*, the row being built */
   guint row_line;
   gboolean header_done;
-  gboolean bad_utf8;
-  guint bad_utf8_line;
+  const char *bad_text;   /* why the first bad field is bad (NUL byte, invalid UTF-8) */
+  guint bad_text_line;
 } ParseState;
 
 static void
@@ -39,13 +39,20 @@ static void
 on_field (void *data, size_t len, void *user)
 {
   ParseState *st = user;
-  char *s = g_strndup (data ? data : "", data ? len : 0);
 
-  if (!st->bad_utf8 && !g_utf8_validate (s, -1, NULL)) {
-    st->bad_utf8 = TRUE;
-    st->bad_utf8_line = st->row_line;
+  if (data == NULL) {
+    data = "";
+    len = 0;
   }
-  g_ptr_array_add (st->fields, s);
+  /* Check the field's bytes, not the C string: a NUL byte would silently cut the field short. */
+  if (st->bad_text == NULL) {
+    if (memchr (data, '\0', len) != NULL)
+      st->bad_text = "NUL byte in a field";
+    else if (!g_utf8_validate (data, (gssize) len, NULL))
+      st->bad_text = "not valid UTF-8";
+    st->bad_text_line = st->row_line;
+  }
+  g_ptr_array_add (st->fields, g_strndup (data, len));
 }
 
 static void
@@ -57,9 +64,6 @@ on_row (int terminator, void *user)
   g_ptr_array_add (st->fields, NULL);
   if (!st->header_done) {
     char **header = (char **) g_ptr_array_free (st->fields, FALSE);
-    /* A BOM can only be at the very start of the file, i.e. in the first header name. */
-    if (n > 0 && g_str_has_prefix (header[0], "\xEF\xBB\xBF"))
-      memmove (header[0], header[0] + 3, strlen (header[0] + 3) + 1);
     for (guint i = 0; i < n; i++)
       g_strstrip (header[i]);
     st->table->header = header;
@@ -93,6 +97,12 @@ fvc_csv_parse (const char *data, gsize len, const char *label, FvcCsvFlags flags
   st.table->rows = g_ptr_array_new_with_free_func (row_free);
   st.fields = g_ptr_array_new_with_free_func (g_free);
 
+  /* A UTF-8 BOM is removed before libcsv sees it: left in, it would make a quoted first header
+   * name a quote inside an unquoted field, which strict parsing refuses. */
+  if (len >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0) {
+    data += 3;
+    len -= 3;
+  }
   if ((flags & FVC_CSV_DROP_TORN_TAIL) && len > 0 && data[len - 1] != '\n') {
     const char *last_nl = g_strrstr_len (data, (gssize) len, "\n");
     len = last_nl ? (gsize) (last_nl - data) + 1 : 0;
@@ -120,8 +130,8 @@ fvc_csv_parse (const char *data, gsize len, const char *label, FvcCsvFlags flags
                  label, st.row_line);
     ok = FALSE;
   }
-  if (ok && st.bad_utf8) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s:%u: not valid UTF-8", label, st.bad_utf8_line);
+  if (ok && st.bad_text != NULL) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s:%u: %s", label, st.bad_text_line, st.bad_text);
     ok = FALSE;
   }
   csv_free (&parser);

@@ -29,8 +29,9 @@ typedef enum {
   FVC_CSV_MISSING_OK = 1 << 1,
 } FvcCsvFlags;
 
-/* Reads and parses the file; a UTF-8 BOM and CRLF line ends are accepted. Quoting errors and
- * invalid UTF-8 fail with "path:line: reason". (transfer full) */
+/* Reads and parses the file; a UTF-8 BOM (at the very start only) and CRLF line ends are
+ * accepted. Quoting errors, invalid UTF-8 and NUL bytes fail with "path:line: reason", the line
+ * being where the offending row starts. (transfer full) */
 FvcCsvTable *fvc_csv_read (const char *path, FvcCsvFlags flags, GError **error);
 /* Same, from memory; @label names it in messages. */
 FvcCsvTable *fvc_csv_parse (const char *data, gsize len, const char *label, FvcCsvFlags flags,
