@@ -114,8 +114,7 @@ fvc_video_index_load (const char *csv_path, const char *video_root, GError **err
     const char *path, *label;
     gpointer prev;
 
-    if (row->n_fields == 1 && row->fields[0][0] == '\0')
-      continue; /* a line of spaces */
+    /* Blank lines never get here (the CSV reader drops them); a lone "" is a short row. */
     if (row->n_fields < table->n_columns) {
       g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s:%u: %u fields, the header has %u", csv_path,
                    row->line, row->n_fields, table->n_columns);
