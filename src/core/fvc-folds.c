@@ -5,7 +5,6 @@
 #include "fvc-fileutil.h"
 #include "fvc-seed.h"
 
-#include <math.h>
 #include <string.h>
 
 static gboolean
@@ -59,8 +58,8 @@ assign_grouped (const FvcVideoIndex *index, guint k, guint32 seed, guint *fold_o
   g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (group_free);
   g_autoptr (GPtrArray) order = NULL;
   g_autofree guint32 *perm = NULL;
-  g_autofree double *fold_count = g_new0 (double, 2 * k);
-  double target[2] = { 0, 0 };
+  g_autofree gint64 *fold_count = g_new0 (gint64, 2 * k);
+  gint64 n_class[2] = { 0, 0 };
 
   for (guint i = 0; i < n; i++) {
     const FvcVideoEntry *e = fvc_video_index_get (index, i);
@@ -78,7 +77,7 @@ assign_grouped (const FvcVideoIndex *index, guint k, guint32 seed, guint *fold_o
     }
     g->count[e->label]++;
     g_array_append_val (g->videos, i);
-    target[e->label] += 1.0 / k;
+    n_class[e->label]++;
   }
   if (groups->len < k) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: %u groups cannot fill %u folds",
@@ -99,14 +98,18 @@ assign_grouped (const FvcVideoIndex *index, guint k, guint32 seed, guint *fold_o
   for (guint i = 0; i < order->len; i++) {
     Group *g = g_ptr_array_index (order, i);
     guint best = 0;
-    double best_cost = INFINITY, best_size = INFINITY;
+    gint64 best_cost = G_MAXINT64, best_size = G_MAXINT64;
     for (guint f = 0; f < k; f++) {
-      double cost = 0, size = fold_count[2 * f] + fold_count[2 * f + 1];
+      /* k times the change of the sum of squared deviations from the targets n_c/k that adding
+       * the group to fold f makes: sum_c g_c * (2 * (k * fold_c - n_c) + k * g_c). Exact in
+       * integers, so ties are real ties. (Judging only the distance of the receiving fold after
+       * the move would pile groups into one fold until it overshoots, and starve another.) */
+      gint64 cost = 0, size = fold_count[2 * f] + fold_count[2 * f + 1];
       for (int c = 0; c < 2; c++) {
-        double d = fold_count[2 * f + c] + g->count[c] - target[c];
-        cost += d * d;
+        gint64 gc = g->count[c];
+        cost += gc * (2 * ((gint64) k * fold_count[2 * f + c] - n_class[c]) + (gint64) k * gc);
       }
-      if (cost < best_cost - 1e-9 || (fabs (cost - best_cost) <= 1e-9 && size < best_size)) {
+      if (cost < best_cost || (cost == best_cost && size < best_size)) {
         best = f;
         best_cost = cost;
         best_size = size;

@@ -5,9 +5,12 @@
  * the rotation where the real class stopped, so fold sizes differ by at most one and each class
  * count per fold differs by at most one.
  * Grouped (the index has a group column): whole groups are the units. Groups are permuted with
- * (seed, "folds-groups"), ordered by size (largest first, stable), and each goes to the fold whose
- * class counts it brings closest to the per-fold targets (ties: the smaller fold, then the lower
- * index). A group is never split. An empty group cell makes a group of its own.
+ * (seed, "folds-groups"), ordered by size (largest first, stable), and each goes to the fold where
+ * it lowers the total squared deviation of the folds' class counts from the per-fold targets
+ * n_c / k the most (raises it the least): the fold minimising
+ * sum_c g_c * (2 * (fold_c - n_c / k) + g_c), g_c being the group's count of class c
+ * (ties: the smaller fold, then the lower index). A group is never split. An empty group cell
+ * makes a group of its own.
  * Every video gets exactly one validation fold, in 0..k-1.
  */
 #pragma once

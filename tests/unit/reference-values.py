@@ -5,6 +5,7 @@
 # it. Re-run with /usr/bin/python3 tests/unit/reference-values.py when a contract changes.
 import hashlib
 import math
+from fractions import Fraction
 
 M32 = 0xFFFFFFFF
 
@@ -95,12 +96,13 @@ def folds_grouped(labels, groups, paths, k, seed):
         members[key].append(i)
     order = [keys[p] for p in shuffle(seed, "folds-groups", range(len(keys)))]
     order.sort(key=lambda key: -len(members[key]))  # stable: equal sizes keep the seeded order
-    target = [labels.count(0) / k, labels.count(1) / k]
+    target = [Fraction(labels.count(0), k), Fraction(labels.count(1), k)]
     counts = [[0, 0] for _ in range(k)]
     fold_of = [None] * len(labels)
     for key in order:
         gc = [sum(1 for v in members[key] if labels[v] == c) for c in (0, 1)]
-        best = min(range(k), key=lambda f: (sum((counts[f][c] + gc[c] - target[c]) ** 2 for c in (0, 1)),
+        # the rise of sum((fold_c - target_c)^2) that the move makes; fractions keep ties exact
+        best = min(range(k), key=lambda f: (sum(gc[c] * (2 * (counts[f][c] - target[c]) + gc[c]) for c in (0, 1)),
                                             counts[f][0] + counts[f][1], f))
         counts[best][0] += gc[0]
         counts[best][1] += gc[1]
@@ -130,6 +132,12 @@ if __name__ == "__main__":
     print("# folds_stratified(labels=%s, k=3, seed=2024) =" % labels, folds_stratified(labels, 3, 2024))
     glabels = [0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1]
     groups = ["a", "a", "a", "b", "b", "b", "c", "c", "c", "", ""]
-    paths = ["v%02d.mp4" % i for i in range(len(glabels))]
+    paths = ["v%03d.mp4" % i for i in range(len(glabels))]
     print("# folds_grouped(labels=%s, groups=%s, k=2, seed=5) =" % (glabels, groups),
           folds_grouped(glabels, groups, paths, 2, 5))
+    glabels = [0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1]
+    groups = ["a", "a", "a", "b", "b", "c", "c", "d", "e", "e", "", "", "f", "f"]
+    paths = ["v%03d.mp4" % i for i in range(len(glabels))]
+    for seed in (77, 1234):
+        print("# folds_grouped(labels=%s, groups=%s, k=3, seed=%d) =" % (glabels, groups, seed),
+              folds_grouped(glabels, groups, paths, 3, seed))
