@@ -7,6 +7,9 @@
 G_BEGIN_DECLS
 
 #define FVC_FOR_EACH_ELEMENT(X) \
+  X (fvcaugment) \
+  X (fvcdecodegate) \
+  X (fvcsample) \
   /* end of list */
 
 #define FVC_DECLARE_ELEMENT(name) GST_ELEMENT_REGISTER_DECLARE (name);

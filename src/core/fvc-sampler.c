@@ -3,7 +3,6 @@
 #include "fvc-error.h"
 #include "fvc-seed.h"
 
-#include <stdlib.h>
 
 static const char *strategy_names[] = { "uniform", "random-segment", "stride", "explicit" };
 static const char *policy_names[] = { "pad", "skip", "error" };
@@ -181,4 +180,24 @@ fvc_format_index_list (const guint64 *indices, guint n)
   for (guint i = 0; i < n; i++)
     g_string_append_printf (s, "%s%" G_GUINT64_FORMAT, i ? "," : "", indices[i]);
   return g_string_free (s, FALSE);
+}
+
+char *
+fvc_sample_spec_describe (const FvcSampleSpec *spec, gboolean explicit_seed)
+{
+  switch (spec->strategy) {
+    case FVC_SAMPLE_UNIFORM:
+      return g_strdup ("uniform");
+    case FVC_SAMPLE_RANDOM_SEGMENT:
+      return explicit_seed ? g_strdup_printf ("random-segment:seed=%u", spec->seed) : g_strdup ("random-segment");
+    case FVC_SAMPLE_STRIDE:
+      return g_strdup_printf ("stride=%u:start=%u", MAX (spec->stride, 1u), spec->start);
+    case FVC_SAMPLE_EXPLICIT: {
+      GString *s = g_string_new ("explicit=");
+      for (guint i = 0; i < spec->n_explicit; i++)
+        g_string_append_printf (s, "%s%u", i ? "," : "", spec->explicit_indices[i]);
+      return g_string_free (s, FALSE);
+    }
+  }
+  return g_strdup ("?");
 }

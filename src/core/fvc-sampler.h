@@ -66,6 +66,11 @@ gboolean fvc_sample_frames (const FvcSampleSpec *spec, guint64 total, const char
 /* Uniform selection alone, as in the contract (no policy: requires total >= n >= 1). */
 guint64 fvc_sample_uniform_index (guint64 i, guint64 n, guint64 total);
 
+/* The strategy and its parameters, without frame count or policy: "uniform", "random-segment",
+ * "random-segment:seed=7" (explicit seed only), "stride=4:start=0", "explicit=0,5,9". Used in
+ * cache fingerprints. (transfer full) */
+char *fvc_sample_spec_describe (const FvcSampleSpec *spec, gboolean explicit_seed);
+
 /* Parses "0,60,120" into a new array. (transfer full) */
 GArray *fvc_parse_index_list (const char *text, GError **error);
 /* Formats indices as "0,60,120". (transfer full) */

@@ -27,12 +27,11 @@ fvc_clip_info_copy (FvcClipInfo *dest, const FvcClipInfo *src)
 }
 
 char *
-fvc_clip_file_name (const char *video_path, int augmentation_idx)
+fvc_video_file_name (const char *video_path, const char *suffix)
 {
   g_autofree char *base = g_path_get_basename (video_path);
   g_autofree char *hash8 = fvc_path_hash8 (video_path);
   char *dot = strrchr (base, '.');
-  char suffix[32];
 
   if (dot != NULL && dot != base)
     *dot = '\0';
@@ -40,11 +39,19 @@ fvc_clip_file_name (const char *video_path, int augmentation_idx)
     if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
       *p = '_';
   }
+  return g_strdup_printf ("%s-%s%s", base, hash8, suffix);
+}
+
+char *
+fvc_clip_file_name (const char *video_path, int augmentation_idx)
+{
+  char suffix[48];
+
   if (augmentation_idx < 0)
-    g_strlcpy (suffix, "_base", sizeof suffix);
+    g_strlcpy (suffix, "_base.safetensors", sizeof suffix);
   else
-    g_snprintf (suffix, sizeof suffix, "_aug%d", augmentation_idx);
-  return g_strdup_printf ("%s-%s%s.safetensors", base, hash8, suffix);
+    g_snprintf (suffix, sizeof suffix, "_aug%d.safetensors", augmentation_idx);
+  return fvc_video_file_name (video_path, suffix);
 }
 
 gboolean

@@ -32,6 +32,8 @@ typedef struct {
 void fvc_clip_info_clear (FvcClipInfo *info);
 void fvc_clip_info_copy (FvcClipInfo *dest, const FvcClipInfo *src);
 
+/* "<stem>-<md5(video_path)[:8]><suffix>": the per-video file name used in caches. (transfer full) */
+char *fvc_video_file_name (const char *video_path, const char *suffix);
 /* "<stem>-<hash8>_aug<a>.safetensors" (transfer full) */
 char *fvc_clip_file_name (const char *video_path, int augmentation_idx);
 

@@ -10,6 +10,7 @@ fvc_video_info_clear (FvcVideoInfo *info)
   g_clear_pointer (&info->video_path, g_free);
   g_clear_pointer (&info->frame_indices, g_free);
   g_clear_pointer (&info->sampler, g_free);
+  g_clear_pointer (&info->short_video, g_free);
 }
 
 GstEvent *
@@ -22,6 +23,7 @@ fvc_video_event_new (const FvcVideoInfo *info)
                                        "total-frames", G_TYPE_UINT64, info->total_frames,
                                        "frame-indices", G_TYPE_STRING, info->frame_indices ? info->frame_indices : "",
                                        "sampler", G_TYPE_STRING, info->sampler ? info->sampler : "",
+                                       "short-video", G_TYPE_STRING, info->short_video ? info->short_video : "",
                                        NULL);
   return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
 }
@@ -44,6 +46,7 @@ fvc_video_event_parse (GstEvent *event, FvcVideoInfo *info)
   gst_structure_get_uint64 (s, "total-frames", &info->total_frames);
   info->frame_indices = g_strdup (gst_structure_get_string (s, "frame-indices"));
   info->sampler = g_strdup (gst_structure_get_string (s, "sampler"));
+  info->short_video = g_strdup (gst_structure_get_string (s, "short-video"));
   return TRUE;
 }
 

@@ -6,7 +6,8 @@
  *      seed         (uint)    base seed, fvc_seed_from_path(video-path) unless overridden
  *      total-frames (guint64) decodable frames of the video
  *      frame-indices(string)  the clip's target frames, "0,60,120,179,239,299"
- *      sampler      (string)  canonical sampler settings, "frames=6;strategy=uniform;short-video=pad"
+ *      sampler      (string)  fvc_sample_spec_describe(), e.g. "uniform"
+ *      short-video  (string)  pad | skip | error
  * 2. The sticky custom downstream event "fvc/augment", sent by fvcaugment:
  *      augmentation-idx (int) -1 for the base clip
  *      seed (uint)            base seed + augmentation-idx (base seed for -1)
@@ -41,6 +42,7 @@ typedef struct {
   guint64 total_frames;
   char *frame_indices;
   char *sampler;
+  char *short_video;
 } FvcVideoInfo;
 
 void fvc_video_info_clear (FvcVideoInfo *info);

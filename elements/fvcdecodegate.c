@@ -1,0 +1,336 @@
+/* fvcdecodegate.c — sits between a parser and a decoder and feeds the decoder exactly the
+ * packets of the decode plan (libfvc fvc-decode-plan): merged keyframe→target spans, without
+ * non-reference frames nobody needs. The targets and the frame index come from the fvcsample
+ * downstream through the FVC_DECODE_PLAN_QUERY_NAME query; packets are recognised by their
+ * demuxer timestamps through that index. Without an fvcsample that answers, it passes
+ * everything. */
+
+/**
+ * SECTION:element-fvcdecodegate
+ * @title: fvcdecodegate
+ *
+ * Put it between the parser and the decoder, with fvcsample right after the decoder. On its
+ * first packet it asks fvcsample for the target frames and the frame index, builds the decode
+ * plan, and from then on drops every packet the plan does not need: spans without a target,
+ * non-reference pictures that are not targets (H.264/H.265). After the last planned packet it
+ * sends EOS to the decoder (which drains) and EOS upstream (which stops the demuxer). At EOS it
+ * posts an element message "fvc-decode-gate" with packets-demuxed, packets-fed, span-union and
+ * naive-cost (what seeking to the keyframe before each target would decode).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=video.mp4 ! parsebin ! fvcdecodegate ! avdec_h264 ! fvcsample num-frames=6 ! fakesink
+ * ]|
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include "fvcdecodegate.h"
+#include "fvcsample.h"
+
+#include "fvc-decode-plan.h"
+#include "fvc-frame-index.h"
+#include "fvc-sampler.h"
+
+GST_DEBUG_CATEGORY_STATIC (fvc_decode_gate_debug);
+#define GST_CAT_DEFAULT fvc_decode_gate_debug
+
+#define DEFAULT_ENABLED TRUE
+#define DEFAULT_SKIP_NONREF TRUE
+
+enum {
+  PROP_0,
+  PROP_ENABLED,
+  PROP_SKIP_NONREF,
+  PROP_PACKETS_DEMUXED,
+  PROP_PACKETS_FED,
+  PROP_PLANNED,
+};
+
+typedef enum {
+  MODE_UNDECIDED,
+  MODE_PLANNED,
+  MODE_PASSTHROUGH,
+  MODE_DONE,
+} GateMode;
+
+struct _FvcDecodeGate {
+  GstElement parent;
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* Settings, under GST_OBJECT_LOCK. */
+  gboolean enabled;
+  gboolean skip_nonref;
+
+  /* Streaming state: touched by the streaming thread only, reset in PAUSED→READY. */
+  GateMode mode;
+  FvcFrameIndex *index;
+  FvcDecodePlan *plan;
+  guint64 naive_cost;
+  gboolean stats_posted;
+
+  /* Counters, atomic. */
+  gint packets_demuxed;
+  gint packets_fed;
+};
+
+/* Compressed video only, so that parsebin's audio pads never link here. */
+#define GATE_CAPS "video/x-h264; video/x-h265; video/x-vp8; video/x-vp9; video/x-av1; video/mpeg; " \
+  "video/x-divx; video/x-xvid; video/x-msmpeg; video/x-h263; video/x-theora; video/x-wmv; " \
+  "video/x-prores; video/x-dirac; image/jpeg; video/x-raw"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GATE_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GATE_CAPS));
+
+#define fvc_decode_gate_parent_class parent_class
+G_DEFINE_TYPE (FvcDecodeGate, fvc_decode_gate, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (fvcdecodegate, "fvcdecodegate", GST_RANK_NONE, FVC_TYPE_DECODE_GATE,
+    GST_DEBUG_CATEGORY_INIT (fvc_decode_gate_debug, "fvcdecodegate", 0, "fvc decode gate"));
+
+static void
+reset_state (FvcDecodeGate *self)
+{
+  g_clear_pointer (&self->plan, fvc_decode_plan_free);
+  g_clear_pointer (&self->index, fvc_frame_index_unref);
+  self->mode = MODE_UNDECIDED;
+  self->naive_cost = 0;
+  self->stats_posted = FALSE;
+  g_atomic_int_set (&self->packets_demuxed, 0);
+  g_atomic_int_set (&self->packets_fed, 0);
+}
+
+static void
+post_stats (FvcDecodeGate *self)
+{
+  GstStructure *s;
+
+  if (self->stats_posted)
+    return;
+  self->stats_posted = TRUE;
+  s = gst_structure_new ("fvc-decode-gate",
+      "planned", G_TYPE_BOOLEAN, self->plan != NULL,
+      "packets-demuxed", G_TYPE_UINT64, (guint64) g_atomic_int_get (&self->packets_demuxed),
+      "packets-fed", G_TYPE_UINT64, (guint64) g_atomic_int_get (&self->packets_fed),
+      "packets-planned", G_TYPE_UINT64, (guint64) (self->plan ? fvc_decode_plan_get_n_fed (self->plan) : 0),
+      "span-union", G_TYPE_UINT64, (guint64) (self->plan ? fvc_decode_plan_get_span_union (self->plan) : 0),
+      "naive-cost", G_TYPE_UINT64, self->naive_cost,
+      "total-packets", G_TYPE_UINT64, (guint64) (self->index ? fvc_frame_index_get_n_frames (self->index) : 0),
+      NULL);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Asks the fvcsample downstream for the targets; builds the plan. */
+static void
+decide_mode (FvcDecodeGate *self)
+{
+  g_autoptr (GstQuery) q = gst_query_new_custom (GST_QUERY_CUSTOM, gst_structure_new_empty (FVC_DECODE_PLAN_QUERY_NAME));
+  const GstStructure *s;
+  const char *targets_text;
+  g_autoptr (GArray) targets = NULL;
+  gboolean enabled, skip_nonref;
+
+  GST_OBJECT_LOCK (self);
+  enabled = self->enabled;
+  skip_nonref = self->skip_nonref;
+  GST_OBJECT_UNLOCK (self);
+
+  self->mode = MODE_PASSTHROUGH;
+  if (!enabled)
+    return;
+  if (!gst_pad_peer_query (self->srcpad, q)) {
+    GST_INFO_OBJECT (self, "no fvcsample answered downstream: passing every packet");
+    return;
+  }
+  s = gst_query_get_structure (q);
+  if (!gst_structure_get (s, "index", FVC_TYPE_FRAME_INDEX, &self->index, NULL) ||
+      (targets_text = gst_structure_get_string (s, "targets")) == NULL ||
+      (targets = fvc_parse_index_list (targets_text, NULL)) == NULL || targets->len == 0) {
+    GST_WARNING_OBJECT (self, "malformed answer to the decode-plan query: passing every packet");
+    g_clear_pointer (&self->index, fvc_frame_index_unref);
+    return;
+  }
+  self->plan = fvc_decode_plan_new (self->index, (const guint64 *) (gpointer) targets->data, targets->len, skip_nonref);
+  self->naive_cost = fvc_decode_plan_naive_cost (self->index, (const guint64 *) (gpointer) targets->data, targets->len);
+  self->mode = MODE_PLANNED;
+  GST_INFO_OBJECT (self, "plan: %u of %u packets in %u spans (span union %u, one seek per target: %" G_GUINT64_FORMAT ")",
+                   fvc_decode_plan_get_n_fed (self->plan), fvc_frame_index_get_n_frames (self->index),
+                   fvc_decode_plan_get_n_spans (self->plan), fvc_decode_plan_get_span_union (self->plan),
+                   self->naive_cost);
+}
+
+static GstFlowReturn
+fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (parent);
+  guint64 pts, dts;
+  gint64 packet;
+  GstFlowReturn ret;
+
+  if (self->mode == MODE_DONE) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_EOS;
+  }
+  if (self->mode == MODE_UNDECIDED)
+    decide_mode (self);
+  g_atomic_int_inc (&self->packets_demuxed);
+  if (self->mode == MODE_PASSTHROUGH) {
+    g_atomic_int_inc (&self->packets_fed);
+    return gst_pad_push (self->srcpad, buf);
+  }
+
+  pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : FVC_TIME_NONE;
+  dts = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf) : FVC_TIME_NONE;
+  packet = fvc_frame_index_packet_at (self->index, pts, dts);
+  if (packet < 0)
+    goto unknown_packet;
+  if (!fvc_decode_plan_feeds (self->plan, (guint) packet)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  g_atomic_int_inc (&self->packets_fed);
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret == GST_FLOW_OK && (guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
+    /* Nothing after this is needed: let the decoder drain, stop the demuxer. */
+    self->mode = MODE_DONE;
+    post_stats (self);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    return GST_FLOW_EOS;
+  }
+  return ret;
+
+  /* ERRORS */
+unknown_packet:
+  GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+                     ("%s: a packet (PTS %" GST_TIME_FORMAT ", DTS %" GST_TIME_FORMAT ") is not in the frame index; "
+                      "the file changed since it was indexed or the demuxer disagrees with itself",
+                      fvc_frame_index_get_path (self->index), GST_TIME_ARGS (pts), GST_TIME_ARGS (dts)), (NULL));
+  gst_buffer_unref (buf);
+  return GST_FLOW_ERROR;
+}
+
+static gboolean
+fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    if (self->mode == MODE_DONE) {
+      gst_event_unref (event); /* ours went first */
+      return TRUE;
+    }
+    post_stats (self);
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstStateChangeReturn
+fvc_decode_gate_change_state (GstElement *element, GstStateChange transition)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (element);
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    reset_state (self);
+  return ret;
+}
+
+static void
+fvc_decode_gate_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ENABLED: self->enabled = g_value_get_boolean (value); break;
+    case PROP_SKIP_NONREF: self->skip_nonref = g_value_get_boolean (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+fvc_decode_gate_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (object);
+
+  switch (prop_id) {
+    case PROP_PACKETS_DEMUXED:
+      g_value_set_uint64 (value, (guint64) g_atomic_int_get (&self->packets_demuxed));
+      return;
+    case PROP_PACKETS_FED:
+      g_value_set_uint64 (value, (guint64) g_atomic_int_get (&self->packets_fed));
+      return;
+    default:
+      break;
+  }
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ENABLED: g_value_set_boolean (value, self->enabled); break;
+    case PROP_SKIP_NONREF: g_value_set_boolean (value, self->skip_nonref); break;
+    case PROP_PLANNED: g_value_set_boolean (value, self->mode == MODE_PLANNED || (self->mode == MODE_DONE && self->plan)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+fvc_decode_gate_finalize (GObject *object)
+{
+  reset_state (FVC_DECODE_GATE (object));
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+fvc_decode_gate_class_init (FvcDecodeGateClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = fvc_decode_gate_set_property;
+  gobject_class->get_property = fvc_decode_gate_get_property;
+  gobject_class->finalize = fvc_decode_gate_finalize;
+  element_class->change_state = fvc_decode_gate_change_state;
+
+  g_object_class_install_property (gobject_class, PROP_ENABLED,
+      g_param_spec_boolean ("enabled", "Enabled", "Execute the decode plan (FALSE passes every packet)",
+                            DEFAULT_ENABLED, rw));
+  g_object_class_install_property (gobject_class, PROP_SKIP_NONREF,
+      g_param_spec_boolean ("skip-nonref", "Skip non-reference frames",
+                            "Drop non-reference pictures that are not targets (H.264/H.265)", DEFAULT_SKIP_NONREF, rw));
+  g_object_class_install_property (gobject_class, PROP_PACKETS_DEMUXED,
+      g_param_spec_uint64 ("packets-demuxed", "Packets demuxed", "Packets received from the parser", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_PACKETS_FED,
+      g_param_spec_uint64 ("packets-fed", "Packets fed", "Packets passed to the decoder", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_PLANNED,
+      g_param_spec_boolean ("planned", "Planned", "TRUE when a decode plan is being executed", FALSE, ro));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "fvc decode gate", "Filter/Video",
+      "Feeds a decoder only the packets the downstream fvcsample needs", "fvc-stream maintainers");
+}
+
+static void
+fvc_decode_gate_init (FvcDecodeGate *self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad, GST_DEBUG_FUNCPTR (fvc_decode_gate_chain));
+  gst_pad_set_event_function (self->sinkpad, GST_DEBUG_FUNCPTR (fvc_decode_gate_sink_event));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->enabled = DEFAULT_ENABLED;
+  self->skip_nonref = DEFAULT_SKIP_NONREF;
+  self->mode = MODE_UNDECIDED;
+}

@@ -1,0 +1,143 @@
+/* fvc-decode-plan.c — merged keyframe→target spans with non-reference skipping (see header). */
+#include "fvc-decode-plan.h"
+
+struct _FvcDecodePlan {
+  guint n_packets;
+  guint8 *feed;          /* per decode-order packet: 1 = feed */
+  GArray *spans;         /* guint pairs: first, last (decode order, inclusive) */
+  guint n_fed;
+  guint span_union;
+  guint last_packet;
+};
+
+void
+fvc_decode_plan_free (FvcDecodePlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->feed);
+  g_array_unref (plan->spans);
+  g_free (plan);
+}
+
+static guint
+keyframe_before (const FvcFrameIndex *index, guint p)
+{
+  for (guint k = p + 1; k-- > 0;)
+    if (fvc_frame_index_get_packet (index, k)->flags & FVC_PACKET_KEYFRAME)
+      return k;
+  /* No keyframe before it (a stream that starts mid-GOP): everything from the start. */
+  return 0;
+}
+
+static gint
+compare_uint_pairs (gconstpointer a, gconstpointer b)
+{
+  const guint *pa = a, *pb = b;
+  if (pa[0] != pb[0])
+    return pa[0] < pb[0] ? -1 : 1;
+  return (pa[1] > pb[1]) - (pa[1] < pb[1]);
+}
+
+FvcDecodePlan *
+fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n_targets, gboolean skip_nonref)
+{
+  FvcDecodePlan *plan = g_new0 (FvcDecodePlan, 1);
+  guint n = fvc_frame_index_get_n_frames (index);
+  g_autoptr (GArray) raw = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
+  g_autofree guint8 *is_target = g_new0 (guint8, n);
+
+  plan->n_packets = n;
+  plan->feed = g_new0 (guint8, n);
+  plan->spans = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
+  skip_nonref = skip_nonref && fvc_frame_index_has_ref_info (index);
+
+  for (guint i = 0; i < n_targets; i++) {
+    guint pair[2];
+    g_return_val_if_fail (targets[i] < n, plan);
+    pair[1] = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
+    pair[0] = keyframe_before (index, pair[1]);
+    is_target[pair[1]] = 1;
+    g_array_append_vals (raw, pair, 1);
+  }
+  g_array_sort (raw, compare_uint_pairs);
+  for (guint i = 0; i < raw->len; i++) {
+    guint *cur = &g_array_index (raw, guint, 2 * i);
+    guint *last = plan->spans->len ? &g_array_index (plan->spans, guint, 2 * (plan->spans->len - 1)) : NULL;
+    if (last != NULL && cur[0] <= last[1] + 1)
+      last[1] = MAX (last[1], cur[1]);
+    else
+      g_array_append_vals (plan->spans, cur, 1);
+  }
+  for (guint s = 0; s < plan->spans->len; s++) {
+    guint first = g_array_index (plan->spans, guint, 2 * s), last = g_array_index (plan->spans, guint, 2 * s + 1);
+    plan->span_union += last - first + 1;
+    for (guint p = first; p <= last; p++) {
+      const FvcPacket *pk = fvc_frame_index_get_packet (index, p);
+      if (skip_nonref && (pk->flags & FVC_PACKET_NONREF) && !is_target[p])
+        continue;
+      plan->feed[p] = 1;
+      plan->n_fed++;
+      plan->last_packet = p;
+    }
+  }
+  return plan;
+}
+
+gboolean
+fvc_decode_plan_feeds (const FvcDecodePlan *plan, guint packet)
+{
+  return packet < plan->n_packets && plan->feed[packet];
+}
+
+guint
+fvc_decode_plan_get_last_packet (const FvcDecodePlan *plan)
+{
+  return plan->last_packet;
+}
+
+gint64
+fvc_decode_plan_next_fed (const FvcDecodePlan *plan, guint packet)
+{
+  for (guint p = packet; p < plan->n_packets; p++)
+    if (plan->feed[p])
+      return p;
+  return -1;
+}
+
+guint
+fvc_decode_plan_get_n_fed (const FvcDecodePlan *plan)
+{
+  return plan->n_fed;
+}
+
+guint
+fvc_decode_plan_get_span_union (const FvcDecodePlan *plan)
+{
+  return plan->span_union;
+}
+
+guint
+fvc_decode_plan_get_n_spans (const FvcDecodePlan *plan)
+{
+  return plan->spans->len;
+}
+
+void
+fvc_decode_plan_get_span (const FvcDecodePlan *plan, guint i, guint *first, guint *last)
+{
+  g_return_if_fail (i < plan->spans->len);
+  *first = g_array_index (plan->spans, guint, 2 * i);
+  *last = g_array_index (plan->spans, guint, 2 * i + 1);
+}
+
+guint64
+fvc_decode_plan_naive_cost (const FvcFrameIndex *index, const guint64 *targets, guint n_targets)
+{
+  guint64 cost = 0;
+  for (guint i = 0; i < n_targets; i++) {
+    guint p = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
+    cost += p - keyframe_before (index, p) + 1;
+  }
+  return cost;
+}

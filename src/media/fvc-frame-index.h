@@ -1,0 +1,91 @@
+/* fvc-frame-index.h — the per-video frame index: one demux/parse pass (no decoding) that records
+ * every video packet, and the frame numbers derived from it.
+ *
+ * Packets are kept in decode order (the order the demuxer delivers them). Frame k of the video is
+ * the packet with the k-th smallest PTS, i.e. the k-th frame a decoder outputs: frame numbers
+ * count decodable frames, never the container's claim (a truncated file indexes only the
+ * packets that are really there). For H.264 and H.265 each access unit is parsed to tell whether
+ * it is a reference picture (H.264: every slice has nal_ref_idc 0 → non-reference; H.265:
+ * sub-layer non-reference NAL types).
+ *
+ * The index is "timed" when every packet has a distinct PTS: frames can then be identified by
+ * the PTS the same demuxer gives them (also after a seek). Without that (elementary streams
+ * without timestamps, duplicated PTS), consumers must decode forward and count.
+ *
+ * Cache file (text, one per video, written atomically):
+ *   fvc-frame-index 1
+ *   signature <size> <mtime-ns> <md5 of first and last 64 KiB>
+ *   caps <caps string>
+ *   container-frames <frames the container promises, 0 unknown>
+ *   packets <n>
+ *   <pts-ns|-1> <dts-ns|-1> <flags> <size-bytes>        (n lines, decode order)
+ * flags: 1 keyframe, 2 non-reference, 4 reference info known.
+ */
+#pragma once
+
+#include <glib.h>
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  FVC_PACKET_KEYFRAME = 1 << 0,
+  FVC_PACKET_NONREF = 1 << 1,
+  FVC_PACKET_REF_KNOWN = 1 << 2,
+} FvcPacketFlags;
+
+#define FVC_TIME_NONE G_GUINT64_CONSTANT (0xffffffffffffffff)
+
+typedef struct {
+  guint64 pts;            /* ns, FVC_TIME_NONE when absent */
+  guint64 dts;            /* ns, FVC_TIME_NONE when absent */
+  guint32 size;           /* bytes */
+  guint32 flags;          /* FvcPacketFlags */
+  guint32 frame;          /* presentation-order frame number (timed indexes; else decode order) */
+} FvcPacket;
+
+typedef struct _FvcFrameIndex FvcFrameIndex;
+
+GType fvc_frame_index_get_type (void);
+#define FVC_TYPE_FRAME_INDEX (fvc_frame_index_get_type ())
+
+/* Runs the demux/parse pass over @path (a local file). Fails with FVC_ERROR_IO (missing,
+ * unreadable), FVC_ERROR_MEDIA (empty, not a media file, no video stream, no frames). */
+FvcFrameIndex *fvc_frame_index_build (const char *path, GError **error);
+/* Loads the cached index of @path from @index_file when its signature still matches the file,
+ * else builds it and writes @index_file (when @index_file is not NULL). @rebuilt tells which. */
+FvcFrameIndex *fvc_frame_index_get (const char *path, const char *index_file, gboolean *rebuilt,
+                                    GError **error);
+gboolean fvc_frame_index_save (const FvcFrameIndex *index, const char *index_file, GError **error);
+FvcFrameIndex *fvc_frame_index_load (const char *index_file, GError **error);
+
+FvcFrameIndex *fvc_frame_index_ref (FvcFrameIndex *index);
+void fvc_frame_index_unref (FvcFrameIndex *index);
+
+const char *fvc_frame_index_get_path (const FvcFrameIndex *index);
+const char *fvc_frame_index_get_caps (const FvcFrameIndex *index);
+/* Decodable frames = packets. */
+guint fvc_frame_index_get_n_frames (const FvcFrameIndex *index);
+/* Packet @i in decode order. */
+const FvcPacket *fvc_frame_index_get_packet (const FvcFrameIndex *index, guint i);
+/* Decode-order position of frame @frame. */
+guint fvc_frame_index_packet_of_frame (const FvcFrameIndex *index, guint frame);
+/* TRUE when frames can be identified by PTS. */
+gboolean fvc_frame_index_is_timed (const FvcFrameIndex *index);
+/* TRUE when reference information is known for every packet (H.264/H.265). */
+gboolean fvc_frame_index_has_ref_info (const FvcFrameIndex *index);
+/* Frame number with exactly this PTS, or -1. */
+gint64 fvc_frame_index_frame_at_pts (const FvcFrameIndex *index, guint64 pts);
+/* Decode-order packet with exactly this PTS (timed) and DTS, or -1. */
+gint64 fvc_frame_index_packet_at (const FvcFrameIndex *index, guint64 pts, guint64 dts);
+guint fvc_frame_index_count_keyframes (const FvcFrameIndex *index);
+/* Frames the container's duration and frame rate promise (0 when unknown). More than the
+ * packets actually present means a cut or lying file. */
+guint64 fvc_frame_index_get_container_frames (const FvcFrameIndex *index);
+
+/* The file signature: size, mtime, md5 of the first and last 64 KiB. (transfer full) */
+char *fvc_file_signature (const char *path, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FvcFrameIndex, fvc_frame_index_unref)
+
+G_END_DECLS
