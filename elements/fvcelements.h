@@ -8,6 +8,8 @@ G_BEGIN_DECLS
 
 #define FVC_FOR_EACH_ELEMENT(X) \
   X (fvcaugment) \
+  X (fvcclip) \
+  X (fvcclipsink) \
   X (fvcdecodegate) \
   X (fvcsample) \
   /* end of list */
