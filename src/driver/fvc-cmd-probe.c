@@ -1,10 +1,120 @@
-/* fvc-cmd-probe.c — `fvc-stream probe`: placeholder until its issue lands. */
+/* fvc-cmd-probe.c — `fvc-stream probe VIDEO...`: the frame index of each video (frame count,
+ * keyframes, reference information, what the container promises) and, for a sampling, the
+ * decode plan with its cost against the alternatives. Read-only; for looking at real files. */
 #include "fvc-cli.h"
+
+#include "fvc-decode-plan.h"
 #include "fvc-error.h"
+#include "fvc-frame-index.h"
+#include "fvc-sampler.h"
+#include "fvc-seed.h"
+
+#include <stdio.h>
 
 gboolean
 fvc_cmd_probe (int argc, char **argv, GError **error)
 {
-  g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "not implemented yet");
-  return FALSE;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("VIDEO... - frame index and decode plan of videos");
+  gint num_frames = 6;
+  g_autofree char *strategy = NULL;
+  g_autofree char *frames_text = NULL;
+  gboolean packets = FALSE;
+  GOptionEntry entries[] = {
+    { "num-frames", 'n', 0, G_OPTION_ARG_INT, &num_frames, "Frames per clip (default 6)", "N" },
+    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy, "uniform (default) or random-segment", "NAME" },
+    { "frames", 0, 0, G_OPTION_ARG_STRING, &frames_text, "Explicit frame numbers instead, e.g. 0,60,120", "LIST" },
+    { "packets", 0, 0, G_OPTION_ARG_NONE, &packets, "List every packet (decode order)", NULL },
+    { NULL },
+  };
+  gboolean all_ok = TRUE;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Example:\n  fvc-stream probe --num-frames 6 videos/synth/real_000.mp4\n\n"
+      "Frame numbers are decodable frames in presentation order, from a demux-only pass.");
+  if (!fvc_cli_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (argc < 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "no video given");
+    return FALSE;
+  }
+  if (num_frames < 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--num-frames must be at least 1");
+    return FALSE;
+  }
+
+  for (int a = 1; a < argc; a++) {
+    g_autoptr (GError) local = NULL;
+    g_autoptr (FvcFrameIndex) index = fvc_frame_index_build (argv[a], &local);
+    FvcSampleSpec spec = { .strategy = FVC_SAMPLE_UNIFORM, .num_frames = (guint) num_frames,
+                           .short_video = FVC_SHORT_VIDEO_PAD, .seed = fvc_seed_from_path (argv[a]) };
+    g_autoptr (GArray) explicit_list = NULL;
+    g_autofree guint *explicit_u = NULL;
+    g_autofree guint64 *targets = NULL;
+    g_autofree char *targets_text = NULL;
+    g_autoptr (FvcDecodePlan) plan = NULL;
+    guint n, n_frames;
+
+    if (index == NULL) {
+      fprintf (stderr, "%s\n", local->message);
+      all_ok = FALSE;
+      continue;
+    }
+    n_frames = fvc_frame_index_get_n_frames (index);
+    printf ("%s\n  caps: %s\n  frames: %u decodable (container promises %" G_GUINT64_FORMAT "), %u keyframes\n"
+            "  timestamps identify frames: %s; reference information: %s\n",
+            argv[a], fvc_frame_index_get_caps (index), n_frames, fvc_frame_index_get_container_frames (index),
+            fvc_frame_index_count_keyframes (index), fvc_frame_index_is_timed (index) ? "yes" : "no",
+            fvc_frame_index_has_ref_info (index) ? "yes" : "no");
+    if (packets) {
+      printf ("  packet  frame  pts-ns  dts-ns  flags  bytes\n");
+      for (guint i = 0; i < n_frames; i++) {
+        const FvcPacket *p = fvc_frame_index_get_packet (index, i);
+        printf ("  %6u %6u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s%s %u\n", i, p->frame,
+                p->pts == FVC_TIME_NONE ? -1 : (gint64) p->pts, p->dts == FVC_TIME_NONE ? -1 : (gint64) p->dts,
+                (p->flags & FVC_PACKET_KEYFRAME) ? "K" : "-", (p->flags & FVC_PACKET_NONREF) ? "n" : "r", p->size);
+      }
+    }
+
+    if (frames_text != NULL) {
+      explicit_list = fvc_parse_index_list (frames_text, error);
+      if (explicit_list == NULL || explicit_list->len == 0)
+        return FALSE;
+      explicit_u = g_new (guint, explicit_list->len);
+      for (guint i = 0; i < explicit_list->len; i++)
+        explicit_u[i] = (guint) g_array_index (explicit_list, guint64, i);
+      spec.strategy = FVC_SAMPLE_EXPLICIT;
+      spec.explicit_indices = explicit_u;
+      spec.n_explicit = explicit_list->len;
+    } else if (strategy != NULL && !fvc_sample_strategy_from_name (strategy, &spec.strategy)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown strategy \"%s\"", strategy);
+      return FALSE;
+    }
+    n = fvc_sample_spec_count (&spec);
+    targets = g_new (guint64, n);
+    if (!fvc_sample_frames (&spec, n_frames, argv[a], targets, &local)) {
+      printf ("  sampling: %s\n", local->message);
+      all_ok = FALSE;
+      continue;
+    }
+    targets_text = fvc_format_index_list (targets, n);
+    printf ("  targets: %s\n", targets_text);
+    if (!fvc_frame_index_is_timed (index)) {
+      printf ("  plan: none (no usable timestamps): every frame up to the last target is decoded\n");
+      continue;
+    }
+    plan = fvc_decode_plan_new (index, targets, n, TRUE);
+    printf ("  plan: feed %u of %u packets in %u span(s); keyframe→target union %u; "
+            "seeking to the keyframe before each target: %" G_GUINT64_FORMAT "\n",
+            fvc_decode_plan_get_n_fed (plan), n_frames, fvc_decode_plan_get_n_spans (plan),
+            fvc_decode_plan_get_span_union (plan), fvc_decode_plan_naive_cost (index, targets, n));
+    for (guint s = 0; s < fvc_decode_plan_get_n_spans (plan); s++) {
+      guint first, last;
+      fvc_decode_plan_get_span (plan, s, &first, &last);
+      printf ("    span %u: packets %u..%u (decode order)\n", s, first, last);
+    }
+  }
+  if (!all_ok)
+    g_set_error (error, FVC_ERROR, FVC_ERROR_PARTIAL, "some videos could not be probed");
+  return all_ok;
 }

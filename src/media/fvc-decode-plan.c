@@ -57,6 +57,10 @@ fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n
     g_return_val_if_fail (targets[i] < n, plan);
     pair[1] = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
     pair[0] = keyframe_before (index, pair[1]);
+    /* A target shown before its keyframe (a leading picture of an open GOP) may reference the
+     * previous GOP: start from the keyframe before that one. */
+    while (pair[0] > 0 && fvc_frame_index_get_packet (index, pair[0])->frame > targets[i])
+      pair[0] = keyframe_before (index, pair[0] - 1);
     is_target[pair[1]] = 1;
     g_array_append_vals (raw, pair, 1);
   }
@@ -137,7 +141,10 @@ fvc_decode_plan_naive_cost (const FvcFrameIndex *index, const guint64 *targets, 
   guint64 cost = 0;
   for (guint i = 0; i < n_targets; i++) {
     guint p = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
-    cost += p - keyframe_before (index, p) + 1;
+    guint k = keyframe_before (index, p);
+    while (k > 0 && fvc_frame_index_get_packet (index, k)->frame > targets[i])
+      k = keyframe_before (index, k - 1);
+    cost += p - k + 1;
   }
   return cost;
 }

@@ -5,7 +5,8 @@
  * precede their user in decode order and follow the keyframe). Spans are merged (overlapping or
  * adjacent), so each GOP prefix is fed at most once and feeding only moves forward. With
  * reference information (H.264/H.265), packets that are non-reference and not a target are left
- * out as well: nothing depends on them. Packets outside the spans are never fed.
+ * out as well: nothing depends on them. Packets outside the spans are never fed. A target shown
+ * before its keyframe (leading picture of an open GOP) starts its span one keyframe earlier.
  *
  * Plans exist for timed indexes only (fvc_frame_index_is_timed): executing one means
  * recognising packets by their timestamps.
@@ -37,8 +38,7 @@ guint fvc_decode_plan_get_n_spans (const FvcDecodePlan *plan);
 void fvc_decode_plan_get_span (const FvcDecodePlan *plan, guint i, guint *first, guint *last);
 
 /* What seeking to the keyframe before each target in turn decodes (the old pipeline's way):
- * the sum over targets of (p(t) - k(t) + 1), plus the frames a decoder outputs after a keyframe
- * seek up to the target. Used for comparisons in reports and tests. */
+ * the sum over targets of (p(t) - k(t) + 1). Used for comparisons in reports and tests. */
 guint64 fvc_decode_plan_naive_cost (const FvcFrameIndex *index, const guint64 *targets, guint n_targets);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FvcDecodePlan, fvc_decode_plan_free)
