@@ -270,6 +270,57 @@ fvc_augment_params_have_rgb_ops (const FvcAugmentParams *p)
   return p->flip || p->jitter || p->blur || p->noise || p->jpeg;
 }
 
+/* ---- Y'CbCr -> R'G'B' ---------------------------------------------------------------------- */
+
+static gint32
+fixed16 (double v)
+{
+  return (gint32) floor (v * 65536.0 + 0.5);
+}
+
+void
+fvc_yuv_matrix_init (FvcYuvMatrix *m, double kr, double kb, gboolean full_range)
+{
+  const double y_off = full_range ? 0.0 : 16.0, y_range = full_range ? 255.0 : 219.0;
+  const double c_range = full_range ? 255.0 : 224.0, kg = 1.0 - kr - kb;
+
+  g_return_if_fail (m != NULL && kr > 0 && kb > 0 && kg > 0);
+
+  for (int i = 0; i < 256; i++) {
+    double y = (i - y_off) / y_range, c = (i - 128) / c_range;
+    m->y[i] = fixed16 (255.0 * y);
+    m->r_cr[i] = fixed16 (255.0 * 2.0 * (1.0 - kr) * c);
+    m->b_cb[i] = fixed16 (255.0 * 2.0 * (1.0 - kb) * c);
+    m->g_cb[i] = fixed16 (-255.0 * 2.0 * kb * (1.0 - kb) / kg * c);
+    m->g_cr[i] = fixed16 (-255.0 * 2.0 * kr * (1.0 - kr) / kg * c);
+  }
+}
+
+static inline guint8
+fixed16_to_u8 (gint32 v)
+{
+  if (v <= 0)
+    return 0;
+  v = (v + 32768) >> 16;
+  return (guint8) MIN (v, 255);
+}
+
+void
+fvc_yuv_matrix_ayuv_to_rgb (const FvcYuvMatrix *m, const guint8 *ayuv, int ayuv_stride, guint8 *rgb,
+                            int rgb_stride, int width, int height)
+{
+  for (int y = 0; y < height; y++) {
+    const guint8 *in = ayuv + (gsize) y * ayuv_stride;
+    guint8 *out = rgb + (gsize) y * rgb_stride;
+    for (int x = 0; x < width; x++, in += 4, out += 3) {
+      gint32 l = m->y[in[1]];
+      out[0] = fixed16_to_u8 (l + m->r_cr[in[3]]);
+      out[1] = fixed16_to_u8 (l + m->g_cb[in[2]] + m->g_cr[in[3]]);
+      out[2] = fixed16_to_u8 (l + m->b_cb[in[2]]);
+    }
+  }
+}
+
 /* ---- scratch ------------------------------------------------------------------------------- */
 
 /* libjpeg reports errors through error_exit, which must not return: jump back to the caller. */

@@ -150,6 +150,26 @@ void fvc_augment_draw_params (const FvcAugmentSettings *settings, guint32 base_s
 /* TRUE when fvc_augment_apply_rgb() would change pixels (any of flip, jitter, blur, noise, jpeg). */
 gboolean fvc_augment_params_have_rgb_ops (const FvcAugmentParams *params);
 
+/* ---- Y'CbCr -> R'G'B' ------------------------------------------------------------------------
+ * The element resizes in Y'CbCr (GstVideoConverter to AYUV at output size, same colorimetry) and
+ * converts to RGB here, because GStreamer 1.22's 8-bit matrix path is up to 4 levels off the
+ * standard's formula (measured: Y'CbCr 120,100,160 BT.601 gave G 102 for 106.1; greys ~2 dark).
+ * Exact formula, Kr/Kb from the colorimetry's matrix:
+ *   limited range: y = (Y - 16) / 219, pb = (Cb - 128) / 224, pr = (Cr - 128) / 224
+ *   full range:    y = Y / 255,        pb = (Cb - 128) / 255, pr = (Cr - 128) / 255
+ *   R = y + 2 (1 - Kr) pr,  B = y + 2 (1 - Kb) pb,  G = (y - Kr R - Kb B) / (1 - Kr - Kb)
+ *   out = round(255 * value), clamped to [0, 255]
+ * evaluated with 16.16 fixed-point tables (integer arithmetic per pixel: the same bytes on every
+ * CPU). */
+typedef struct {
+  gint32 y[256], r_cr[256], g_cb[256], g_cr[256], b_cb[256];
+} FvcYuvMatrix;
+
+void fvc_yuv_matrix_init (FvcYuvMatrix *matrix, double kr, double kb, gboolean full_range);
+/* @ayuv: 4 bytes per pixel (A, Y, Cb, Cr); @rgb: 3 bytes per pixel. */
+void fvc_yuv_matrix_ayuv_to_rgb (const FvcYuvMatrix *matrix, const guint8 *ayuv, int ayuv_stride,
+                                 guint8 *rgb, int rgb_stride, int width, int height);
+
 /* Working memory for frames up to width x height, allocated once (blur planes, JPEG codec state
  * and its output buffer). */
 typedef struct _FvcAugmentScratch FvcAugmentScratch;

@@ -727,6 +727,74 @@ START_TEST (test_apply_order)
 }
 END_TEST
 
+/* ---- Y'CbCr -> RGB ---------------------------------------------------------------------------- */
+
+static const struct {
+  double kr, kb;
+  gboolean full;
+} matrix_cases[] = {
+  { 0.299, 0.114, FALSE }, { 0.2126, 0.0722, FALSE }, { 0.2627, 0.0593, FALSE }, { 0.299, 0.114, TRUE },
+};
+
+START_TEST (test_yuv_matrix)
+{
+  const double kr = matrix_cases[_i].kr, kb = matrix_cases[_i].kb;
+  const gboolean full = matrix_cases[_i].full;
+  const int w = 52, h = 52;          /* Y along x (x 5), Cb along y (y 5), Cr per row pair */
+  FvcYuvMatrix m;
+  guint8 *ayuv = g_malloc0 ((gsize) (w * 4 + 8) * h), *rgb = g_malloc ((gsize) (w * 3 + 5) * h);
+  double worst = 0.0;
+
+  fvc_yuv_matrix_init (&m, kr, kb, full);
+  for (int cr = 0; cr < 256; cr += 5) {
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        guint8 *p = ayuv + (gsize) y * (w * 4 + 8) + x * 4;
+        p[0] = 255;
+        p[1] = (guint8) (x * 5);
+        p[2] = (guint8) (y * 5);
+        p[3] = (guint8) cr;
+      }
+    fvc_yuv_matrix_ayuv_to_rgb (&m, ayuv, w * 4 + 8, rgb, w * 3 + 5, w, h);
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        /* the standard, written out from the Kr/Kb definition of Y'CbCr */
+        double yy = full ? x * 5 / 255.0 : (x * 5 - 16) / 219.0;
+        double pb = (y * 5 - 128) / (full ? 255.0 : 224.0), pr = (cr - 128) / (full ? 255.0 : 224.0);
+        double r = yy + 2 * (1 - kr) * pr, b = yy + 2 * (1 - kb) * pb;
+        double g = (yy - kr * r - kb * b) / (1 - kr - kb);
+        double ref[3] = { r, g, b };
+        const guint8 *o = rgb + (gsize) y * (w * 3 + 5) + x * 3;
+        for (int k = 0; k < 3; k++)
+          worst = MAX (worst, fabs (o[k] - CLAMP (255 * ref[k], 0, 255)));
+      }
+  }
+  /* rounding to the nearest level; 16.16 tables add at most 3 x 2^-17 near a tie */
+  ck_assert_msg (worst <= 0.5 + 3 * 0.5 / 65536, "kr %g kb %g full %d: off by %g", kr, kb, full, worst);
+  g_free (ayuv);
+  g_free (rgb);
+}
+END_TEST
+
+START_TEST (test_yuv_matrix_pinned)
+{
+  /* BT.601 limited range, Y'CbCr 120,100,160 -> 172.17, 106.06, 64.59 (by hand from the formula);
+   * GStreamer 1.22's own 8-bit matrix gives 170, 102, 64 for it. */
+  FvcYuvMatrix m;
+  const guint8 ayuv[8] = { 255, 120, 100, 160, 255, 235, 128, 128 };
+  guint8 rgb[6];
+
+  fvc_yuv_matrix_init (&m, 0.299, 0.114, FALSE);
+  fvc_yuv_matrix_ayuv_to_rgb (&m, ayuv, 8, rgb, 6, 2, 1);
+  ck_assert_int_eq (rgb[0], 172);
+  ck_assert_int_eq (rgb[1], 106);
+  ck_assert_int_eq (rgb[2], 65);
+  ck_assert_int_eq (rgb[3], 255);
+  ck_assert_int_eq (rgb[4], 255);
+  ck_assert_int_eq (rgb[5], 255);
+}
+END_TEST
+
 static Suite *
 augment_suite (void)
 {
@@ -749,6 +817,8 @@ augment_suite (void)
   tcase_add_test (tc, test_jpeg);
   tcase_add_test (tc, test_jpeg_same_without_simd);
   tcase_add_test (tc, test_apply_order);
+  tcase_add_loop_test (tc, test_yuv_matrix, 0, G_N_ELEMENTS (matrix_cases));
+  tcase_add_test (tc, test_yuv_matrix_pinned);
   suite_add_tcase (s, tc);
   return s;
 }
