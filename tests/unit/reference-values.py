@@ -138,6 +138,6 @@ if __name__ == "__main__":
     glabels = [0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1]
     groups = ["a", "a", "a", "b", "b", "c", "c", "d", "e", "e", "", "", "f", "f"]
     paths = ["v%03d.mp4" % i for i in range(len(glabels))]
-    for seed in (77, 1234):
+    for seed in (77, 1234, 10):  # seed 10: the "smaller fold" tie-break decides
         print("# folds_grouped(labels=%s, groups=%s, k=3, seed=%d) =" % (glabels, groups, seed),
               folds_grouped(glabels, groups, paths, 3, seed))

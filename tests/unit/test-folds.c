@@ -205,6 +205,10 @@ static const struct {
   { 14, 3, 1234, { 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1 },
     { "a", "a", "a", "b", "b", "c", "c", "d", "e", "e", "", "", "f", "f" },
     { 0, 0, 0, 2, 2, 2, 2, 0, 1, 1, 1, 0, 1, 1 } },
+  /* Here ties between folds of different sizes occur: the "smaller fold" rule decides. */
+  { 14, 3, 10, { 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1 },
+    { "a", "a", "a", "b", "b", "c", "c", "d", "e", "e", "", "", "f", "f" },
+    { 0, 0, 0, 1, 1, 2, 2, 0, 1, 1, 2, 0, 2, 2 } },
 };
 
 START_TEST (test_grouped_pinned)
