@@ -41,8 +41,11 @@
  * ]| Six augmented 112x112 frames of the test pattern, seed 42 (no fvcsample upstream, so the
  * seed property is needed).
  * |[
- * gst-launch-1.0 filesrc location=video.mp4 ! decodebin ! fvcsample num-frames=6 ! fvcaugment augmentation-index=-1 ! fvcclip ! fvcclipsink location=cache
+ * gst-launch-1.0 filesrc location=video.mp4 ! decodebin ! fvcsample num-frames=6 label=1 ! fvcaugment augmentation-index=-1 ! fvcclip ! fvcclipsink location=cache
  * ]| The base clip of a video into a clip cache; the seed comes from fvcsample's "fvc/video" event.
+ * |[
+ * gst-launch-1.0 filesrc location=video.mp4 ! decodebin ! fvcsample num-frames=6 ! tee name=t t. ! queue ! fvcaugment augmentation-index=-1 ! videoconvert ! pngenc ! multifilesink location=/tmp/base%d.png t. ! queue ! fvcaugment augmentation-index=0 ! videoconvert ! pngenc ! multifilesink location=/tmp/aug0_%d.png
+ * ]| The six sampled frames of a video as base clip and as augmentation 0, side by side as PNGs.
  */
 
 #include "config.h"

@@ -380,6 +380,46 @@ GST_START_TEST (test_antialias)
 }
 GST_END_TEST;
 
+/* Vertical stripes, a sinusoid of @data cycles over 640 pixels, amplitude 100 around Y 126. */
+static void
+grating_yuv (int x, int y, gpointer data, guint8 yuv[3])
+{
+  double cycles = *(double *) data;
+  yuv[0] = (guint8) floor (126 + 100 * sin (2 * G_PI * cycles * x / 640) + 0.5);
+  yuv[1] = yuv[2] = 128;
+}
+
+/* Frequency response of the base-clip resize 640 -> 112 (output Nyquist: 56 cycles), as the
+ * ratio of output to input standard deviation. Measured on GStreamer 1.22: lanczos (auto taps)
+ * 0.93 / 0.077 / 0.024 at 30 / 80 / 200 cycles; linear keeps only 0.77 at 30 cycles (too soft),
+ * nearest and 4-tap lanczos keep 0.88-1.05 at 200 cycles (aliased). */
+static const struct {
+  double cycles, min_ratio, max_ratio;
+} grating_cases[] = { { 30, 0.85, 1.02 }, { 80, 0.0, 0.15 }, { 200, 0.0, 0.05 } };
+
+GST_START_TEST (test_resampler_response)
+{
+  double cycles = grating_cases[__i__].cycles, mean, sd, ratio;
+  GstHarness *h = augment_harness ("size=112 augmentation-index=-1 seed=1",
+                                   "video/x-raw,format=I420,width=640,height=640,framerate=30/1");
+  GstVideoInfo info;
+  GstBuffer *out;
+
+  fail_unless_equals_int (gst_harness_push (h, make_frame (GST_VIDEO_FORMAT_I420, 640, 640, grating_yuv, &cycles)),
+                          GST_FLOW_OK);
+  info = pull_rgb (h, &out);
+  rgb_stats (&info, out, &mean, &sd);
+  /* input: sd 100 / sqrt 2 in Y, times 255 / 219 in RGB */
+  ratio = sd / (100 / G_SQRT2 * 255 / 219);
+  GST_INFO ("grating %.0f cycles: sd ratio %.3f", cycles, ratio);
+  fail_unless (ratio >= grating_cases[__i__].min_ratio && ratio <= grating_cases[__i__].max_ratio,
+               "%.0f cycles: output/input sd %.3f not in [%.2f, %.2f]", cycles, ratio,
+               grating_cases[__i__].min_ratio, grating_cases[__i__].max_ratio);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* Every op certain, so all of them run. */
 #define ALL_ON "flip-probability=1 jitter-probability=1 blur-probability=1 noise-probability=1 " \
                "jpeg-probability=1"
@@ -641,10 +681,12 @@ GST_START_TEST (test_new_video_redraws)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_no_seed_error)
+/* Pushing one frame through fvcaugment with @props fails with GST_FLOW_ERROR and posts a
+ * GST_LIBRARY_ERROR_SETTINGS error whose text contains @needle. */
+static void
+expect_settings_error (const char *props, const char *needle)
 {
-  GstHarness *h = augment_harness ("augmentation-index=0",
-                                   "video/x-raw,format=I420,width=176,height=144,framerate=25/1");
+  GstHarness *h = augment_harness (props, "video/x-raw,format=I420,width=176,height=144,framerate=25/1");
   GstBus *bus = gst_bus_new ();
   guint8 grey[3] = { 100, 128, 128 };
   GstMessage *msg;
@@ -657,36 +699,24 @@ GST_START_TEST (test_no_seed_error)
   fail_unless (msg != NULL, "no error message posted");
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (g_error_matches (err, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS), "%s", err->message);
-  fail_unless (strstr (err->message, "seed") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, needle) != NULL, "\"%s\" does not mention %s", err->message, needle);
   g_error_free (err);
   gst_message_unref (msg);
   gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
   gst_harness_teardown (h);
 }
+
+GST_START_TEST (test_no_seed_error)
+{
+  /* neither a seed property nor an fvc/video event */
+  expect_settings_error ("augmentation-index=0", "seed");
+}
 GST_END_TEST;
 
 GST_START_TEST (test_invalid_settings_error)
 {
-  GstHarness *h = augment_harness ("augmentation-index=0 seed=1 crop-scale-min=0.9 crop-scale-max=0.5",
-                                   "video/x-raw,format=I420,width=176,height=144,framerate=25/1");
-  GstBus *bus = gst_bus_new ();
-  guint8 grey[3] = { 100, 128, 128 };
-  GstMessage *msg;
-  GError *err = NULL;
-
-  gst_element_set_bus (h->element, bus);
-  fail_unless_equals_int (gst_harness_push (h, make_frame (GST_VIDEO_FORMAT_I420, 176, 144, flat_yuv, grey)),
-                          GST_FLOW_ERROR);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, "crop-scale") != NULL, "%s", err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  expect_settings_error ("augmentation-index=0 seed=1 crop-scale-min=0.9 crop-scale-max=0.5", "crop-scale");
 }
 GST_END_TEST;
 
@@ -702,6 +732,7 @@ fvcaugment_suite (void)
   tcase_add_loop_test (tc, test_base_clip_centre_crop, 0, 2);
   tcase_add_loop_test (tc, test_flat_colour, 0, G_N_ELEMENTS (colour_cases));
   tcase_add_test (tc, test_antialias);
+  tcase_add_loop_test (tc, test_resampler_response, 0, G_N_ELEMENTS (grating_cases));
   tcase_add_test (tc, test_deterministic);
   tcase_add_test (tc, test_same_params_within_clip);
   tcase_add_loop_test (tc, test_crop_follows_params, 0, 6);
