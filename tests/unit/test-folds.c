@@ -329,30 +329,28 @@ START_TEST (test_grouped_empty_cells)
 }
 END_TEST
 
-START_TEST (test_grouped_missing_class)
-{
+/* Grouped assignments that must be refused. */
+static const struct {
+  guint n, k;
+  guint labels[8];
+  const char *groups[8];
+  const char *reason;
+} grouped_errors[] = {
   /* All reals are in group A, so one of the two folds would validate on fakes only. */
-  static const guint labels[] = { 0, 0, 1, 1, 1, 1, 1 };
-  static const char *groups[] = { "A", "A", "A", "B", "B", "C", "C" };
-  g_autoptr (FvcVideoIndex) index = make_index (7, labels, groups);
-  guint fold_of[7];
-  g_autoptr (GError) error = NULL;
+  { 7, 2, { 0, 0, 1, 1, 1, 1, 1 }, { "A", "A", "A", "B", "B", "C", "C" }, "no real video" },
+  /* Two groups cannot fill three folds, however many videos they hold. */
+  { 6, 3, { 0, 0, 0, 1, 1, 1 }, { "A", "B", "A", "B", "A", "B" }, "2 groups" },
+};
 
-  ck_assert (!fvc_folds_assign (index, 2, 1, fold_of, &error));
-  FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, "no real video");
-}
-END_TEST
-
-START_TEST (test_grouped_too_few_groups)
+START_TEST (test_grouped_errors)
 {
-  static const guint labels[] = { 0, 0, 0, 1, 1, 1 };
-  static const char *groups[] = { "A", "B", "A", "B", "A", "B" };
-  g_autoptr (FvcVideoIndex) index = make_index (6, labels, groups);
-  guint fold_of[6];
+  g_autoptr (FvcVideoIndex) index = make_index (grouped_errors[_i].n, grouped_errors[_i].labels,
+                                                grouped_errors[_i].groups);
+  guint fold_of[8];
   g_autoptr (GError) error = NULL;
 
-  ck_assert (!fvc_folds_assign (index, 3, 1, fold_of, &error));
-  FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, "2 groups");
+  ck_assert (!fvc_folds_assign (index, grouped_errors[_i].k, 1, fold_of, &error));
+  FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, grouped_errors[_i].reason);
 }
 END_TEST
 
@@ -431,8 +429,7 @@ folds_suite (void)
   tcase_add_loop_test (tc, test_grouped_balance, 0, G_N_ELEMENTS (equal_cases));
   tcase_add_test (tc, test_grouped_seeded);
   tcase_add_test (tc, test_grouped_empty_cells);
-  tcase_add_test (tc, test_grouped_missing_class);
-  tcase_add_test (tc, test_grouped_too_few_groups);
+  tcase_add_loop_test (tc, test_grouped_errors, 0, G_N_ELEMENTS (grouped_errors));
   tcase_add_test (tc, test_manifest);
   tcase_add_test (tc, test_manifest_no_groups);
   tcase_add_test (tc, test_manifest_bad_dir);
