@@ -1,6 +1,7 @@
 /* fvc-augment.h — seeded, clip-consistent augmentation: settings, per-clip parameters and the
  * RGB kernels that run after crop + resize. No GStreamer types: the element fvcaugment does the
- * crop + resize + colour conversion (GstVideoConverter, one pass) and calls this for the rest.
+ * crop + resize (GstVideoConverter, one pass, in Y'CbCr), converts to RGB with FvcYuvMatrix below
+ * and calls this for the rest.
  *
  * Order of operations (fixed):
  *   1. crop      a box in source pixels (below), resized to size x size RGB by the element with
