@@ -63,6 +63,7 @@ struct _FvcClipElement {
   guint n_filled;
   guint next_seq;             /* arrival position for frames without FvcFrameMeta */
   GstCaps *src_caps;
+  GQueue held_events;         /* sticky events waiting for the clip caps (caps come first) */
   gint clips_out;
 };
 
@@ -92,9 +93,18 @@ drop_clip (FvcClipElement *self)
 }
 
 static void
+drop_held_events (FvcClipElement *self)
+{
+  GstEvent *ev;
+  while ((ev = g_queue_pop_head (&self->held_events)) != NULL)
+    gst_event_unref (ev);
+}
+
+static void
 reset_state (FvcClipElement *self)
 {
   drop_clip (self);
+  drop_held_events (self);
   fvc_video_info_clear (&self->video);
   fvc_augment_info_clear (&self->augment);
   self->have_video = self->have_augment = self->have_vinfo = FALSE;
@@ -141,6 +151,7 @@ push_clip (FvcClipElement *self)
   g_autofree char *indices = fvc_format_index_list (self->frame_index, self->frames);
   g_autofree char *pts = fvc_format_index_list (self->pts, self->frames);
   GstBuffer *out;
+  GstEvent *ev;
 
   if (self->src_caps == NULL) {
     self->src_caps = gst_caps_new_simple (FVC_CLIP_CAPS_NAME,
@@ -150,6 +161,9 @@ push_clip (FvcClipElement *self)
         "format", G_TYPE_STRING, "RGB", NULL);
     if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (self->src_caps)))
       return GST_FLOW_NOT_NEGOTIATED;
+    /* The segment and the provenance events held back so that they follow the caps. */
+    while ((ev = g_queue_pop_head (&self->held_events)) != NULL)
+      gst_pad_push_event (self->srcpad, ev);
   }
   info = gst_structure_new (FVC_CLIP_STRUCTURE_NAME,
       "video-path", G_TYPE_STRING, self->have_video && self->video.video_path ? self->video.video_path : "",
@@ -285,6 +299,7 @@ fvc_clip_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       break;
     }
     case GST_EVENT_EOS:
+      drop_held_events (self); /* no clip ever went out: nothing to describe */
       if (self->clip != NULL && self->n_filled > 0) {
         GST_ELEMENT_ERROR (self, STREAM, FAILED,
                            ("%s: the stream ended with an incomplete clip (%u of %u frames).",
@@ -299,6 +314,11 @@ fvc_clip_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       break;
     default:
       break;
+  }
+  if (self->src_caps == NULL && GST_EVENT_IS_STICKY (event) && GST_EVENT_TYPE (event) != GST_EVENT_STREAM_START &&
+      GST_EVENT_TYPE (event) != GST_EVENT_EOS) {
+    g_queue_push_tail (&self->held_events, event);
+    return TRUE;
   }
   return gst_pad_event_default (pad, parent, event);
 }
