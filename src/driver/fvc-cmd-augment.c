@@ -250,7 +250,7 @@ fvc_cmd_augment (int argc, char **argv, GError **error)
 
   ar.index = index;
   ar.cache = cache;
-  ar.index_dir = g_build_filename (opts.cache_dir, "frameindex", NULL);
+  ar.index_dir = g_build_filename (opts.cache_dir, FVC_CACHE_FRAMEINDEX_DIR, NULL);
   ar.n_jobs = fvc_video_index_get_n_videos (index);
   ar.jobs = g_new0 (VideoJob, ar.n_jobs);
   order = g_ptr_array_new ();

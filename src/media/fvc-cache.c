@@ -369,7 +369,7 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
       const char *name;
       while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
         if (strcmp (name, FVC_CACHE_CLIPS_DIR) != 0 && strcmp (name, FVC_CACHE_METADATA_FILE) != 0 &&
-            strcmp (name, FVC_CACHE_FAILURES_FILE) != 0 && strcmp (name, "frameindex") != 0 &&
+            strcmp (name, FVC_CACHE_FAILURES_FILE) != 0 && strcmp (name, FVC_CACHE_FRAMEINDEX_DIR) != 0 &&
             !fvc_is_temp_name (name)) {
           g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID,
                        "%s: exists, is not empty and has no %s; refusing to use it as a cache", dir,
@@ -403,8 +403,12 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
   if ((flags & FVC_CACHE_OPEN_CREATE) && !fvc_mkdir_p (clips_dir, error))
     return NULL;
 
-  if (repair && (!remove_temp_files (cache, dir, error) || !remove_temp_files (cache, clips_dir, error)))
-    return NULL;
+  if (repair) {
+    g_autofree char *index_dir = g_build_filename (dir, FVC_CACHE_FRAMEINDEX_DIR, NULL);
+    if (!remove_temp_files (cache, dir, error) || !remove_temp_files (cache, clips_dir, error) ||
+        !remove_temp_files (cache, index_dir, error))
+      return NULL;
+  }
   if (!load_rows (cache, repair, error))
     return NULL;
   return g_steal_pointer (&cache);

@@ -7,6 +7,7 @@
  *                                     video_path is the clip file relative to the cache directory
  *                                     ("clips/<name>"), original_video the source as written in the index
  *   <cache>/failures.csv              video_path,reason
+ *   <cache>/frameindex/               cached frame indices (fvc-frame-index.h), one per video
  *
  * Writers put a clip in place (temp, fsync, rename) and only then append its row, with one
  * O_APPEND write under flock(2), so a row never names a clip that is not complete. A killed run
@@ -26,6 +27,7 @@ G_BEGIN_DECLS
 #define FVC_CACHE_FAILURES_FILE "failures.csv"
 #define FVC_CACHE_INI_FILE "cache.ini"
 #define FVC_CACHE_CLIPS_DIR "clips"
+#define FVC_CACHE_FRAMEINDEX_DIR "frameindex"
 
 typedef struct {
   guint num_frames;
