@@ -63,7 +63,7 @@ fvc_video_index_load (const char *csv_path, const char *video_root, GError **err
   g_autoptr (FvcCsvTable) table = NULL;
   g_autoptr (FvcVideoIndex) index = NULL;
   g_autofree char *base_dir = NULL;
-  g_autoptr (GPtrArray) extra_names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) extra_names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) extra_cols = g_array_new (FALSE, FALSE, sizeof (int));
   int col_path, col_label, col_group;
 
