@@ -192,15 +192,17 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return GST_FLOW_OK;
   }
   g_atomic_int_inc (&self->packets_fed);
-  ret = gst_pad_push (self->srcpad, buf);
-  if (ret == GST_FLOW_OK && (guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
-    /* Nothing after this is needed: let the decoder drain, stop the demuxer. */
+  if ((guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
+    /* The counts are final: post them now, before this packet lets fvcsample finish and the
+     * pipeline reach EOS (an application stops reading the bus there). */
     self->mode = MODE_DONE;
     post_stats (self);
+    ret = gst_pad_push (self->srcpad, buf);
+    /* Nothing after this is needed: let the decoder drain, stop the demuxer. */
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    return GST_FLOW_EOS;
+    return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
   }
-  return ret;
+  return gst_pad_push (self->srcpad, buf);
 
   /* ERRORS */
 unknown_packet:

@@ -185,17 +185,17 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   g_autofree char *branch_tmpl = NULL;
   g_autoptr (GString) branches = g_string_new (NULL);
   guint n_frames;
-  guint64 promised;
+  FvcCompleteness completeness;
 
   index = fvc_frame_index_get (entry->resolved_path, index_file, NULL, error);
   if (index == NULL)
     return NULL;
   n_frames = fvc_frame_index_get_n_frames (index);
-  promised = fvc_frame_index_get_container_frames (index);
-  if (!cfg->use_incomplete && promised > n_frames + MAX (2, promised / 50)) {
+  if (!fvc_frame_index_is_complete (index, &completeness) && !cfg->use_incomplete) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_MEDIA,
-                 "%s: incomplete file: the container promises %" G_GUINT64_FORMAT " frames but only %u are there "
-                 "(cut or lying header; --incomplete=use keeps it)", entry->video_path, promised, n_frames);
+                 "%s: incomplete file: the container promises %.2f s (%" G_GUINT64_FORMAT " frames) but its %u "
+                 "frames end at %.2f s (cut or lying header; --incomplete=use keeps it)", entry->video_path,
+                 completeness.promised_ns / 1e9, completeness.promised_frames, n_frames, completeness.present_ns / 1e9);
     return NULL;
   }
   if (n_frames < cfg->num_frames && cfg->short_video != FVC_SHORT_VIDEO_PAD) {

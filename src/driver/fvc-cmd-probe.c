@@ -54,6 +54,7 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     g_autofree char *targets_text = NULL;
     g_autoptr (FvcDecodePlan) plan = NULL;
     guint n, n_frames;
+    FvcCompleteness completeness;
 
     if (index == NULL) {
       fprintf (stderr, "%s\n", local->message);
@@ -61,11 +62,13 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
       continue;
     }
     n_frames = fvc_frame_index_get_n_frames (index);
-    printf ("%s\n  caps: %s\n  frames: %u decodable (container promises %" G_GUINT64_FORMAT "), %u keyframes\n"
+    fvc_frame_index_is_complete (index, &completeness);
+    printf ("%s\n  caps: %s\n  frames: %u decodable, %u keyframes; container duration %.3f s, frames end at %.3f s%s\n"
             "  timestamps identify frames: %s; reference information: %s\n",
-            argv[a], fvc_frame_index_get_caps (index), n_frames, fvc_frame_index_get_container_frames (index),
-            fvc_frame_index_count_keyframes (index), fvc_frame_index_is_timed (index) ? "yes" : "no",
-            fvc_frame_index_has_ref_info (index) ? "yes" : "no");
+            argv[a], fvc_frame_index_get_caps (index), n_frames, fvc_frame_index_count_keyframes (index),
+            completeness.promised_ns / 1e9, completeness.present_ns / 1e9,
+            completeness.complete ? "" : " (INCOMPLETE: cut file or lying header)",
+            fvc_frame_index_is_timed (index) ? "yes" : "no", fvc_frame_index_has_ref_info (index) ? "yes" : "no");
     if (packets) {
       printf ("  packet  frame  pts-ns  dts-ns  flags  bytes\n");
       for (guint i = 0; i < n_frames; i++) {

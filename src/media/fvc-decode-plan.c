@@ -20,14 +20,44 @@ fvc_decode_plan_free (FvcDecodePlan *plan)
   g_free (plan);
 }
 
+/* clean[k]: packet k can start decoding: flagged a keyframe, and shown after every packet
+ * before it. The second condition rejects pictures a parser flags as keyframes although they
+ * belong to the GOP before (seen: an open-GOP B-frame of MPEG-2 in MPEG-TS). */
+static guint8 *
+clean_keyframes (const FvcFrameIndex *index)
+{
+  guint n = fvc_frame_index_get_n_frames (index);
+  guint8 *clean = g_new0 (guint8, MAX (n, 1));
+  gint64 max_before = -1;
+
+  for (guint k = 0; k < n; k++) {
+    const FvcPacket *p = fvc_frame_index_get_packet (index, k);
+    clean[k] = (p->flags & FVC_PACKET_KEYFRAME) && (gint64) p->frame > max_before;
+    max_before = MAX (max_before, (gint64) p->frame);
+  }
+  return clean;
+}
+
 static guint
-keyframe_before (const FvcFrameIndex *index, guint p)
+keyframe_before (const guint8 *clean, guint p)
 {
   for (guint k = p + 1; k-- > 0;)
-    if (fvc_frame_index_get_packet (index, k)->flags & FVC_PACKET_KEYFRAME)
+    if (clean[k])
       return k;
   /* No keyframe before it (a stream that starts mid-GOP): everything from the start. */
   return 0;
+}
+
+/* The first packet of the span of the target at decode position @p showing @frame. */
+static guint
+span_start (const FvcFrameIndex *index, const guint8 *clean, guint p, guint64 frame)
+{
+  guint k = keyframe_before (clean, p);
+  /* A target shown before its keyframe (a leading picture of an open GOP) may reference the
+   * previous GOP: start from the keyframe before that one. */
+  while (k > 0 && fvc_frame_index_get_packet (index, k)->frame > frame)
+    k = keyframe_before (clean, k - 1);
+  return k;
 }
 
 static gint
@@ -46,6 +76,7 @@ fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n
   guint n = fvc_frame_index_get_n_frames (index);
   g_autoptr (GArray) raw = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
   g_autofree guint8 *is_target = g_new0 (guint8, n);
+  g_autofree guint8 *clean = clean_keyframes (index);
 
   plan->n_packets = n;
   plan->feed = g_new0 (guint8, n);
@@ -56,11 +87,7 @@ fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n
     guint pair[2];
     g_return_val_if_fail (targets[i] < n, plan);
     pair[1] = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
-    pair[0] = keyframe_before (index, pair[1]);
-    /* A target shown before its keyframe (a leading picture of an open GOP) may reference the
-     * previous GOP: start from the keyframe before that one. */
-    while (pair[0] > 0 && fvc_frame_index_get_packet (index, pair[0])->frame > targets[i])
-      pair[0] = keyframe_before (index, pair[0] - 1);
+    pair[0] = span_start (index, clean, pair[1], targets[i]);
     is_target[pair[1]] = 1;
     g_array_append_vals (raw, pair, 1);
   }
@@ -138,13 +165,12 @@ fvc_decode_plan_get_span (const FvcDecodePlan *plan, guint i, guint *first, guin
 guint64
 fvc_decode_plan_naive_cost (const FvcFrameIndex *index, const guint64 *targets, guint n_targets)
 {
+  g_autofree guint8 *clean = clean_keyframes (index);
   guint64 cost = 0;
+
   for (guint i = 0; i < n_targets; i++) {
     guint p = fvc_frame_index_packet_of_frame (index, (guint) targets[i]);
-    guint k = keyframe_before (index, p);
-    while (k > 0 && fvc_frame_index_get_packet (index, k)->frame > targets[i])
-      k = keyframe_before (index, k - 1);
-    cost += p - k + 1;
+    cost += p - span_start (index, clean, p, targets[i]) + 1;
   }
   return cost;
 }

@@ -6,7 +6,8 @@
  * adjacent), so each GOP prefix is fed at most once and feeding only moves forward. With
  * reference information (H.264/H.265), packets that are non-reference and not a target are left
  * out as well: nothing depends on them. Packets outside the spans are never fed. A target shown
- * before its keyframe (leading picture of an open GOP) starts its span one keyframe earlier.
+ * before its keyframe (leading picture of an open GOP) starts its span one keyframe earlier. A
+ * packet flagged keyframe but shown before a packet decoded earlier is not a usable start.
  *
  * Plans exist for timed indexes only (fvc_frame_index_is_timed): executing one means
  * recognising packets by their timestamps.

@@ -26,7 +26,9 @@ struct _FvcFrameIndex {
   GHashTable *frame_by_pts; /* pts -> frame + 1 (timed only) */
   gboolean timed;
   gboolean ref_info;
-  guint64 container_frames; /* frames the container's duration promises (0 unknown) */
+  guint64 container_duration; /* ns, what the container says (0 unknown) */
+  guint64 segment_start;      /* the first segment: buffer time segment_start is stream time */
+  guint64 segment_time;       /* segment_time (edit lists, empty edits, TS start offsets) */
 };
 
 G_DEFINE_BOXED_TYPE (FvcFrameIndex, fvc_frame_index, fvc_frame_index_ref, fvc_frame_index_unref)
@@ -253,6 +255,16 @@ on_video_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
         st->fps_n = 0;
       ref_parser_init (&st->rp, caps);
       g_mutex_unlock (&st->lock);
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT && st->index->packets->len == 0) {
+      /* The segment of the first packet (qtdemux sends one per edit, empty edits first). */
+      const GstSegment *seg;
+      gst_event_parse_segment (ev, &seg);
+      g_mutex_lock (&st->lock);
+      if (seg->format == GST_FORMAT_TIME) {
+        st->index->segment_start = seg->start;
+        st->index->segment_time = seg->time;
+      }
+      g_mutex_unlock (&st->lock);
     }
     return GST_PAD_PROBE_OK;
   }
@@ -397,9 +409,8 @@ fvc_frame_index_build (const char *path, GError **error)
   if (ok) {
     gint64 duration = -1;
     /* What the container promises, to tell an incomplete file from a complete one. */
-    if (st.fps_n > 0 && st.fps_d > 0 && gst_element_query_duration (st.pipeline, GST_FORMAT_TIME, &duration) &&
-        duration > 0)
-      index->container_frames = gst_util_uint64_scale_round (duration, st.fps_n, (guint64) st.fps_d * GST_SECOND);
+    if (gst_element_query_duration (st.pipeline, GST_FORMAT_TIME, &duration) && duration > 0)
+      index->container_duration = (guint64) duration;
   }
   gst_element_set_state (st.pipeline, GST_STATE_NULL);
   gst_object_unref (st.pipeline);
@@ -470,7 +481,9 @@ fvc_frame_index_save (const FvcFrameIndex *index, const char *index_file, GError
 
   g_string_append_printf (s, "signature %s\n", index->signature);
   g_string_append_printf (s, "caps %s\n", index->caps ? index->caps : "");
-  g_string_append_printf (s, "container-frames %" G_GUINT64_FORMAT "\n", index->container_frames);
+  g_string_append_printf (s, "container-duration %" G_GUINT64_FORMAT "\n", index->container_duration);
+  g_string_append_printf (s, "segment %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n", index->segment_start,
+                          index->segment_time);
   g_string_append_printf (s, "packets %u\n", index->packets->len);
   for (guint i = 0; i < index->packets->len; i++) {
     const FvcPacket *p = &g_array_index (index->packets, FvcPacket, i);
@@ -520,7 +533,11 @@ fvc_frame_index_load (const char *index_file, GError **error)
   if (lines[line] == NULL || !g_str_has_prefix (lines[line], "caps "))
     BAD ();
   index->caps = g_strdup (lines[line++] + strlen ("caps "));
-  if (lines[line] == NULL || sscanf (lines[line], "container-frames %" G_GUINT64_FORMAT, &index->container_frames) != 1)
+  if (lines[line] == NULL || sscanf (lines[line], "container-duration %" G_GUINT64_FORMAT, &index->container_duration) != 1)
+    BAD ();
+  line++;
+  if (lines[line] == NULL || sscanf (lines[line], "segment %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                     &index->segment_start, &index->segment_time) != 2)
     BAD ();
   line++;
   if (lines[line] == NULL || sscanf (lines[line], "packets %" G_GUINT64_FORMAT, &n) != 1 || n == 0 || n > G_MAXUINT32)
@@ -621,9 +638,44 @@ fvc_frame_index_has_ref_info (const FvcFrameIndex *index)
 }
 
 guint64
-fvc_frame_index_get_container_frames (const FvcFrameIndex *index)
+fvc_frame_index_get_container_duration (const FvcFrameIndex *index)
 {
-  return index->container_frames;
+  return index->container_duration;
+}
+
+gboolean
+fvc_frame_index_is_complete (const FvcFrameIndex *index, FvcCompleteness *out)
+{
+  guint64 min_pts = G_MAXUINT64, max_pts = 0, frame_ns;
+  guint n_pts = 0;
+  FvcCompleteness c = { 0 };
+
+  for (guint i = 0; i < index->packets->len; i++) {
+    guint64 pts = g_array_index (index->packets, FvcPacket, i).pts;
+    if (pts == FVC_TIME_NONE)
+      continue;
+    min_pts = MIN (min_pts, pts);
+    max_pts = MAX (max_pts, pts);
+    n_pts++;
+  }
+  c.promised_ns = index->container_duration;
+  if (n_pts >= 2 && index->container_duration > 0) {
+    frame_ns = (max_pts - min_pts) / (n_pts - 1);
+    /* In stream time, as the container's duration is. */
+    c.present_ns = max_pts + frame_ns;
+    c.present_ns = c.present_ns > index->segment_start ? c.present_ns - index->segment_start : 0;
+    c.present_ns += index->segment_time;
+    if (frame_ns > 0)
+      c.promised_frames = (index->container_duration + frame_ns / 2) / frame_ns;
+    /* Complete unless the container's time runs past the last frame by more than 2 frames and
+     * 2 %: containers round durations and shift timestamps by an edit list. */
+    c.complete = !(index->container_duration > c.present_ns + MAX (2 * frame_ns, index->container_duration / 50));
+  } else {
+    c.complete = TRUE; /* nothing to compare with */
+  }
+  if (out)
+    *out = c;
+  return c.complete;
 }
 
 gint64

@@ -16,7 +16,8 @@
  *   fvc-frame-index 1
  *   signature <size> <mtime-ns> <md5 of first and last 64 KiB>
  *   caps <caps string>
- *   container-frames <frames the container promises, 0 unknown>
+ *   container-duration <ns the container promises, 0 unknown>
+ *   segment <start-ns> <time-ns>                 (the first packet's segment: buffer time → stream time)
  *   packets <n>
  *   <pts-ns|-1> <dts-ns|-1> <flags> <size-bytes>        (n lines, decode order)
  * flags: 1 keyframe, 2 non-reference, 4 reference info known.
@@ -79,9 +80,21 @@ gint64 fvc_frame_index_frame_at_pts (const FvcFrameIndex *index, guint64 pts);
 /* Decode-order packet with exactly this PTS (timed) and DTS, or -1. */
 gint64 fvc_frame_index_packet_at (const FvcFrameIndex *index, guint64 pts, guint64 dts);
 guint fvc_frame_index_count_keyframes (const FvcFrameIndex *index);
-/* Frames the container's duration and frame rate promise (0 when unknown). More than the
- * packets actually present means a cut or lying file. */
-guint64 fvc_frame_index_get_container_frames (const FvcFrameIndex *index);
+/* The duration the container states (ns, 0 when unknown). */
+guint64 fvc_frame_index_get_container_duration (const FvcFrameIndex *index);
+
+typedef struct {
+  gboolean complete;
+  guint64 promised_ns;      /* the container's duration */
+  guint64 present_ns;       /* where the last frame ends in stream time (last PTS + mean frame
+                             * interval, through the first packet's segment) */
+  guint64 promised_frames;  /* promised_ns / mean frame interval (0 when unknown) */
+} FvcCompleteness;
+
+/* FALSE when the container's duration runs past the end of the last frame by more than two
+ * frames and 2 % (a cut file, or a header that lies); rounding and edit-list shifts pass. Works
+ * with variable frame rates (the mean interval of the PTS present). */
+gboolean fvc_frame_index_is_complete (const FvcFrameIndex *index, FvcCompleteness *out);
 
 /* The file signature: size, mtime, md5 of the first and last 64 KiB. (transfer full) */
 char *fvc_file_signature (const char *path, GError **error);

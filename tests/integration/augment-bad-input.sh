@@ -66,8 +66,8 @@ expect = {
     "videos/missing.mp4": "No such file",
     "videos/audio.mp4": "no video stream",
     "videos/short.mp4": "too short: 3 decodable frames, 6 needed",
-    "videos/truncated.mp4": "incomplete file: the container promises 300 frames",
-    "videos/overreport.mkv": "incomplete file: the container promises 600 frames but only 60",
+    "videos/truncated.mp4": "incomplete file: the container promises 10.00 s (300 frames) but its 147 frames end at 4.9",
+    "videos/overreport.mkv": "incomplete file: the container promises 20.00 s (600 frames) but its 60 frames end at 2.00 s",
 }
 assert set(failures) == set(expect), sorted(failures)
 for video, needle in expect.items():

@@ -27,7 +27,7 @@ static const Pkt two_gops[] = {
 static FvcFrameIndex *
 load_index (const Pkt *pkts, guint n, gboolean with_pts, gboolean ref_info)
 {
-  g_autoptr (GString) s = g_string_new ("fvc-frame-index 1\nsignature 1 2 x\ncaps video/x-h264\ncontainer-frames 0\n");
+  g_autoptr (GString) s = g_string_new ("fvc-frame-index 1\nsignature 1 2 x\ncaps video/x-h264\ncontainer-duration 0\nsegment 0 0\n");
   g_autofree char *path = NULL;
   g_autoptr (GError) error = NULL;
   FvcFrameIndex *index;
@@ -206,16 +206,33 @@ START_TEST (test_plan_open_gop_leading_picture)
 }
 END_TEST
 
+START_TEST (test_plan_ignores_mislabelled_keyframe)
+{
+  /* MPEG-2 in MPEG-TS as seen: decode order ... I9 B8, the open-GOP B-frame B8 flagged as a
+   * keyframe. It is shown before I9, which was decoded earlier: not a start. Frame 8 needs the
+   * GOP before I9 (leading picture), so its span starts at I0. */
+  Pkt ts[] = { { 0, I }, { 3, P }, { 1, B }, { 2, B }, { 6, P }, { 4, B }, { 5, B }, { 9, I }, { 7, B }, { 8, I } };
+  g_autoptr (FvcFrameIndex) index = load_index (ts, G_N_ELEMENTS (ts), TRUE, FALSE);
+  const guint64 targets[] = { 8 };
+  g_autoptr (FvcDecodePlan) plan = fvc_decode_plan_new (index, targets, 1, TRUE);
+  guint first, last;
+
+  fvc_decode_plan_get_span (plan, 0, &first, &last);
+  ck_assert_uint_eq (first, 0);
+  ck_assert_uint_eq (last, 9);
+}
+END_TEST
+
 START_TEST (test_load_rejects_malformed)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = fvc_test_write_file ("bad.fvcidx",
-      "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-frames 0\npackets 2\n0 0 5 10\n", -1);
+      "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0 0\npackets 2\n0 0 5 10\n", -1);
   FvcFrameIndex *index = fvc_frame_index_load (path, &error);
 
   ck_assert (index == NULL);
   FVC_ASSERT_ERROR (error, FVC_ERROR_PARSE, "malformed frame index");
-  ck_assert_msg (strstr (error->message, ":7:") != NULL, "names line 7: %s", error->message);
+  ck_assert_msg (strstr (error->message, ":8:") != NULL, "names line 8: %s", error->message);
 }
 END_TEST
 
@@ -236,6 +253,7 @@ suite (void)
   tcase_add_test (tc, test_plan_adjacent_spans_merge);
   tcase_add_test (tc, test_plan_repeated_and_unsorted_targets);
   tcase_add_test (tc, test_plan_open_gop_leading_picture);
+  tcase_add_test (tc, test_plan_ignores_mislabelled_keyframe);
   tcase_add_test (tc, test_load_rejects_malformed);
   suite_add_tcase (s, tc);
   return s;

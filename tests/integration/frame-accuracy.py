@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""frame-accuracy.py — every frame fvcsample passes is ffmpeg's frame k.
+
+For H.264 with B-frames and a long GOP, a short GOP, variable frame rate and a non-zero start
+time, VP8 in WebM, MPEG-2 in MPEG-TS and an MPEG-1 elementary stream without timestamps (made
+here with ffmpeg), the extraction front half (parsebin ! fvcdecodegate ! decoder ! fvcsample)
+runs through gst-launch-1.0, and each frame it passes is compared, in the decoder's own YUV, with
+`ffmpeg -vf select=eq(n\\,k) -fps_mode passthrough` (DESIGN.md "Frame numbering"): mean absolute
+difference < 1. The decodable frame count fvc-stream reports must equal ffprobe -count_frames,
+and the decode plan must really be in effect where the file allows one.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+FVC = os.environ["FVC_STREAM"]
+W, H = 320, 240
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def ffmpeg(*args):
+    run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args])
+
+
+SRC = ["-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=30"]
+
+# name, ffmpeg output arguments, frames, decoder element, timed (a plan is possible; None: either)
+CASES = [
+    ("h264_longgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+                          "-x264-params", "keyint=250:scenecut=0:bframes=3:b-pyramid=normal"], 300, "avdec_h264", True),
+    ("h264_shortgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+                           "-x264-params", "keyint=30:bframes=3"], 150, "avdec_h264", True),
+    # 60 frames at 30 fps, then 60 at 15 fps: timestamps only, no constant rate
+    ("h264_vfr.mp4", ["-vf", "settb=1/1000,setpts='if(lt(N,60),N*33,1980+(N-60)*67)'", "-fps_mode", "passthrough",
+                      "-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-x264-params", "keyint=24:bframes=0"],
+     120, "avdec_h264", True),
+    # The same with B-frames: qtdemux gives one of them no PTS here, so frames are counted
+    ("h264_vfr_bframes.mp4", ["-vf", "settb=1/1000,setpts='if(lt(N,60),N*33,1980+(N-60)*67)'", "-fps_mode",
+                              "passthrough", "-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+                              "-x264-params", "keyint=24:bframes=2"], 120, "avdec_h264", None),
+    # Matroska with B-frames: some blocks carry no PTS here, so frames may have to be counted
+    ("h264_vfr.mkv", ["-vf", "settb=1/1000,setpts='if(lt(N,60),N*33,1980+(N-60)*67)'", "-fps_mode", "passthrough",
+                      "-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-x264-params", "keyint=24:bframes=2"],
+     120, "avdec_h264", None),
+    ("h264_start10.mp4", ["-output_ts_offset", "10", "-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+                          "-x264-params", "keyint=40:bframes=3"], 90, "avdec_h264", True),
+    ("vp8.webm", ["-c:v", "libvpx", "-g", "30", "-b:v", "500k", "-threads", "1"], 90, "vp8dec", True),
+    ("mpeg2.ts", ["-c:v", "mpeg2video", "-bf", "2", "-g", "15", "-q:v", "4"], 90, "avdec_mpeg2video", True),
+    ("mpeg1.m1v", ["-c:v", "mpeg1video", "-bf", "2", "-g", "12", "-q:v", "4", "-f", "mpeg1video"], 60, None, False),
+]
+
+
+def count_frames(path):
+    out = run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+               "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path]).stdout
+    return int(out.strip().split(",")[0])
+
+
+def ffmpeg_frames(path, targets):
+    """ffmpeg's frames k (in target order) as raw yuv420p, one array per target."""
+    unique = sorted(set(targets))
+    expr = "+".join(f"eq(n\\,{k})" for k in unique)
+    with tempfile.NamedTemporaryFile(suffix=".yuv") as f:
+        ffmpeg("-i", path, "-vf", f"select={expr}", "-fps_mode", "passthrough", "-pix_fmt", "yuv420p",
+               "-f", "rawvideo", f.name)
+        raw = np.fromfile(f.name, np.uint8)
+    size = W * H * 3 // 2
+    assert raw.size == size * len(unique), f"ffmpeg gave {raw.size // size} frames for {unique}"
+    by_k = {k: raw[i * size:(i + 1) * size] for i, k in enumerate(unique)}
+    return [by_k[k] for k in targets]
+
+
+def fvc_frames(path, decoder, targets, outdir):
+    """The frames fvcsample passes, in the decoder's own format, plus gst-launch's messages."""
+    for f in os.listdir(outdir):
+        os.unlink(os.path.join(outdir, f))
+    dec = decoder if decoder else "decodebin"
+    pipeline = (f'filesrc location="{path}" ! parsebin ! fvcdecodegate name=gate ! {dec} ! '
+                f'fvcsample frame-indices={",".join(map(str, targets))} ! '
+                f'multifilesink location="{outdir}/f%03d.yuv"')
+    res = run(["gst-launch-1.0", "-m", *pipeline.split(" ")])
+    files = sorted(os.listdir(outdir))
+    frames = [np.fromfile(os.path.join(outdir, f), np.uint8) for f in files]
+    return frames, res.stdout
+
+
+def main():
+    failures = []
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "out")
+        os.mkdir(out)
+        for name, args, n, decoder, timed in CASES:
+            path = os.path.join(work, name)
+            ffmpeg(*SRC, "-frames:v", str(n), "-pix_fmt", "yuv420p", *args, path)
+            total = count_frames(path)
+            probe = run([FVC, "probe", path]).stdout
+            m = re.search(r"frames: (\d+) decodable", probe)
+            fvc_total = int(m.group(1))
+            if fvc_total != total:
+                failures.append(f"{name}: fvc-stream counts {fvc_total} frames, ffprobe {total}")
+                continue
+            is_timed = "timestamps identify frames: yes" in probe
+            if timed is not None and is_timed != timed:
+                failures.append(f"{name}: expected timed={timed}: {probe}")
+            if "INCOMPLETE" in probe:
+                failures.append(f"{name}: a complete file reported incomplete: {probe}")
+            uniform = [(2 * i * (total - 1) + 5) // 10 for i in range(6)]
+            extra = sorted({1, 2, total // 3 + 1, total // 2 - 1, total - 2})
+            for targets in (uniform, extra):
+                got, messages = fvc_frames(path, decoder, targets, out)
+                want = ffmpeg_frames(path, targets)
+                if len(got) != len(targets):
+                    failures.append(f"{name}: {len(got)} frames out for targets {targets}")
+                    continue
+                for k, a, b in zip(targets, got, want):
+                    if a.size != b.size:
+                        failures.append(f"{name}: frame {k}: {a.size} bytes, ffmpeg {b.size}")
+                        continue
+                    mad = np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()
+                    if mad >= 1.0:
+                        failures.append(f"{name}: frame {k}: mean abs difference {mad:.2f} from ffmpeg's")
+                planned = "planned=(boolean)true" in messages
+                if planned != (is_timed and decoder is not None):
+                    failures.append(f"{name}: decode plan {'on' if planned else 'off'}, expected the opposite")
+            print(f"{name}: {total} frames, targets {uniform} and {extra}: ok" if not failures else f"{name}: done")
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
