@@ -70,6 +70,7 @@ struct _FvcDecodeGate {
   FvcDecodePlan *plan;
   guint64 naive_cost;
   gboolean stats_posted;
+  gboolean fed_any;
 
   /* Counters, atomic. */
   gint packets_demuxed;
@@ -99,6 +100,7 @@ reset_state (FvcDecodeGate *self)
   self->mode = MODE_UNDECIDED;
   self->naive_cost = 0;
   self->stats_posted = FALSE;
+  self->fed_any = FALSE;
   g_atomic_int_set (&self->packets_demuxed, 0);
   g_atomic_int_set (&self->packets_fed, 0);
 }
@@ -162,6 +164,25 @@ decide_mode (FvcDecodeGate *self)
                    self->naive_cost);
 }
 
+/* Before a jump to a later keyframe, the decoder must output what it holds and restart: libav's
+ * H.264 decoder otherwise takes the jump for lost data and drops the frames it holds when the
+ * keyframe is not an IDR (open GOP). GstVideoDecoder drains on STREAM_START (1.22 does not on
+ * GAP or DISCONT), so a copy of the current one goes down, marked FVC_DRAIN_FIELD; fvcsample
+ * swallows it. */
+static void
+drain_decoder (FvcDecodeGate *self)
+{
+  GstEvent *current = gst_pad_get_sticky_event (self->sinkpad, GST_EVENT_STREAM_START, 0);
+  GstEvent *drain;
+
+  if (current == NULL)
+    return;
+  drain = gst_event_copy (current);
+  gst_event_unref (current);
+  gst_structure_set (gst_event_writable_structure (drain), FVC_DRAIN_FIELD, G_TYPE_BOOLEAN, TRUE, NULL);
+  gst_pad_push_event (self->srcpad, drain);
+}
+
 static GstFlowReturn
 fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
@@ -191,6 +212,9 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
+  if (self->fed_any && fvc_decode_plan_starts_span (self->plan, (guint) packet))
+    drain_decoder (self);
+  self->fed_any = TRUE;
   g_atomic_int_inc (&self->packets_fed);
   if ((guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
     /* The counts are final: post them now, before this packet lets fvcsample finish and the

@@ -446,12 +446,19 @@ fvc_sample_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       }
       break;
     }
-    case GST_EVENT_STREAM_START:
+    case GST_EVENT_STREAM_START: {
+      gboolean drain = FALSE;
+      if (gst_structure_get_boolean (gst_event_get_structure (event), FVC_DRAIN_FIELD, &drain) && drain) {
+        /* fvcdecodegate draining the decoder: the same stream goes on. */
+        gst_event_unref (event);
+        return TRUE;
+      }
       g_mutex_lock (&self->state_lock);
       if (self->finished)
         reset_state (self); /* a new stream through the same element */
       g_mutex_unlock (&self->state_lock);
       break;
+    }
     default:
       break;
   }

@@ -16,4 +16,8 @@ GST_ELEMENT_REGISTER_DECLARE (fvcsample);
  */
 #define FVC_DECODE_PLAN_QUERY_NAME "fvc/decode-plan"
 
+/* Field fvcdecodegate sets on the STREAM_START copies it sends to drain the decoder before a
+ * jump; fvcsample drops those events. */
+#define FVC_DRAIN_FIELD "fvc-drain"
+
 G_END_DECLS

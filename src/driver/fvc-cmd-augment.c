@@ -33,6 +33,7 @@ typedef struct {
   char *reason;
   guint64 demuxed, fed, decoded, used, total_frames;
   guint clips;
+  gboolean without_plan;      /* retried with the decode plan off */
   FvcPipelineRun *run;
 } VideoJob;
 
@@ -54,6 +55,7 @@ typedef struct {
 } AugmentRun;
 
 static void launch_more (AugmentRun *ar);
+static void launch_one (AugmentRun *ar, VideoJob *job);
 
 static void
 job_fail (AugmentRun *ar, VideoJob *job, VideoStatus status, const char *reason)
@@ -114,6 +116,16 @@ on_job_done (FvcPipelineRun *run, const GError *error, gpointer user_data)
   if (error != NULL) {
     if (g_error_matches (error, FVC_ERROR, FVC_ERROR_CANCELLED)) {
       job->status = VIDEO_PENDING; /* not finished: the next run resumes it */
+    } else if (g_error_matches (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE) && ar->cfg.plan &&
+               !job->without_plan && !ar->stopping) {
+      /* A sampled frame did not come out of a planned decode (a decoder that does not restart
+       * cleanly where the plan jumps): once more, decoding everything up to the last target. */
+      fvc_log_warning ("%s: %s; retrying without the decode plan", job->entry->video_path, error->message);
+      job->without_plan = TRUE;
+      job->clips = 0;
+      ar->finished--;
+      launch_one (ar, job);
+      return;
     } else {
       job_fail (ar, job, VIDEO_FAILED, error->message);
     }
@@ -136,9 +148,11 @@ static void
 launch_one (AugmentRun *ar, VideoJob *job)
 {
   g_autoptr (GError) error = NULL;
+  FvcAugmentJobConfig cfg = ar->cfg;
   GstElement *pipeline;
 
-  pipeline = fvc_augment_job_build (&ar->cfg, job->entry, ar->index_dir, fvc_cache_get_dir (ar->cache), &error);
+  cfg.plan = cfg.plan && !job->without_plan;
+  pipeline = fvc_augment_job_build (&cfg, job->entry, ar->index_dir, fvc_cache_get_dir (ar->cache), &error);
   if (pipeline == NULL) {
     VideoStatus status = g_error_matches (error, FVC_ERROR, FVC_ERROR_TOO_SHORT) ? VIDEO_SKIPPED : VIDEO_FAILED;
     job_fail (ar, job, status, error->message);

@@ -190,10 +190,11 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
       g_autoptr (GError) error = NULL;
       gst_message_parse_error (msg, &gerr, &debug);
       /* Our elements write complete sentences; a generic GStreamer one gets its element named. */
+      /* The domain and code stay GStreamer's (callers tell decode errors apart). */
       if (g_str_has_prefix (gerr->message, "Internal data stream error"))
-        error = g_error_new (FVC_ERROR, FVC_ERROR_MEDIA, "%s (%s)", gerr->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
+        error = g_error_new (gerr->domain, gerr->code, "%s (%s)", gerr->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
       else
-        error = g_error_new_literal (FVC_ERROR, FVC_ERROR_MEDIA, gerr->message);
+        error = g_error_new_literal (gerr->domain, gerr->code, gerr->message);
       run->watch_id = 0;
       run_finish (run, error);
       return G_SOURCE_REMOVE;

@@ -29,7 +29,8 @@ typedef struct _FvcPipelineRun FvcPipelineRun;
 
 /* Called on the main loop for every element message of the pipeline. */
 typedef void (*FvcPipelineMessageFunc) (FvcPipelineRun *run, GstMessage *message, gpointer user_data);
-/* Called once on the main loop when the pipeline reached EOS (@error NULL) or failed. */
+/* Called once on the main loop when the pipeline reached EOS (@error NULL) or failed (@error
+ * from the ERROR message, GStreamer's domain and code kept; FVC_ERROR_CANCELLED when cancelled). */
 typedef void (*FvcPipelineDoneFunc) (FvcPipelineRun *run, const GError *error, gpointer user_data);
 
 /* Sets @pipeline to PLAYING and watches its bus on the thread-default main context. Takes

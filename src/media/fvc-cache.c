@@ -186,6 +186,7 @@ struct _FvcCache {
   GArray *rows;           /* FvcCacheRow */
   GHashTable *by_key;     /* "aug\x1foriginal" -> index + 1 */
   guint n_repairs;
+  int lock_fd;            /* held by the writer (REPAIR), -1 otherwise */
 };
 
 void
@@ -193,6 +194,8 @@ fvc_cache_free (FvcCache *cache)
 {
   if (cache == NULL)
     return;
+  if (cache->lock_fd >= 0)
+    close (cache->lock_fd); /* releases the lock */
   g_free (cache->dir);
   g_free (cache->fingerprint);
   fvc_cache_config_clear (&cache->config);
@@ -344,6 +347,33 @@ load_rows (FvcCache *cache, gboolean repair, GError **error)
   return TRUE;
 }
 
+/* One writer at a time: a second `augment` on the same cache would interleave its repair with
+ * the first one's writes. */
+static gboolean
+lock_cache (FvcCache *cache, GError **error)
+{
+  g_autofree char *path = g_build_filename (cache->dir, FVC_CACHE_LOCK_FILE, NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  if (fd < 0) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    int saved = errno;
+    close (fd);
+    if (saved == EWOULDBLOCK)
+      g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID,
+                   "%s: another fvc-stream process is writing this cache; wait for it or use another cache",
+                   cache->dir);
+    else
+      g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot lock: %s", path, g_strerror (saved));
+    return FALSE;
+  }
+  cache->lock_fd = fd;
+  return TRUE;
+}
+
 FvcCache *
 fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags flags, GError **error)
 {
@@ -354,6 +384,7 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
   gboolean repair = (flags & FVC_CACHE_OPEN_REPAIR) != 0;
 
   cache->dir = g_strdup (dir);
+  cache->lock_fd = -1;
   cache->rows = g_array_new (FALSE, TRUE, sizeof (FvcCacheRow));
   g_array_set_clear_func (cache->rows, (GDestroyNotify) fvc_cache_row_clear);
   cache->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -370,7 +401,7 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
       while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
         if (strcmp (name, FVC_CACHE_CLIPS_DIR) != 0 && strcmp (name, FVC_CACHE_METADATA_FILE) != 0 &&
             strcmp (name, FVC_CACHE_FAILURES_FILE) != 0 && strcmp (name, FVC_CACHE_FRAMEINDEX_DIR) != 0 &&
-            !fvc_is_temp_name (name)) {
+            strcmp (name, FVC_CACHE_LOCK_FILE) != 0 && !fvc_is_temp_name (name)) {
           g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID,
                        "%s: exists, is not empty and has no %s; refusing to use it as a cache", dir,
                        FVC_CACHE_INI_FILE);
@@ -379,6 +410,8 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
       }
     }
     if (!fvc_mkdir_p (clips_dir, error))
+      return NULL;
+    if (repair && !lock_cache (cache, error))
       return NULL;
     text = fvc_cache_config_to_ini (want);
     if (!fvc_file_write_atomic_string (ini_path, text, error))
@@ -403,6 +436,8 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
   if ((flags & FVC_CACHE_OPEN_CREATE) && !fvc_mkdir_p (clips_dir, error))
     return NULL;
 
+  if (repair && cache->lock_fd < 0 && !lock_cache (cache, error))
+    return NULL;
   if (repair) {
     g_autofree char *index_dir = g_build_filename (dir, FVC_CACHE_FRAMEINDEX_DIR, NULL);
     if (!remove_temp_files (cache, dir, error) || !remove_temp_files (cache, clips_dir, error) ||

@@ -8,6 +8,7 @@
  *                                     ("clips/<name>"), original_video the source as written in the index
  *   <cache>/failures.csv              video_path,reason
  *   <cache>/frameindex/               cached frame indices (fvc-frame-index.h), one per video
+ *   <cache>/lock                      empty; flock(2)ed by the one process writing the cache
  *
  * Writers put a clip in place (temp, fsync, rename) and only then append its row, with one
  * O_APPEND write under flock(2), so a row never names a clip that is not complete. A killed run
@@ -28,6 +29,7 @@ G_BEGIN_DECLS
 #define FVC_CACHE_INI_FILE "cache.ini"
 #define FVC_CACHE_CLIPS_DIR "clips"
 #define FVC_CACHE_FRAMEINDEX_DIR "frameindex"
+#define FVC_CACHE_LOCK_FILE "lock"
 
 typedef struct {
   guint num_frames;
@@ -60,7 +62,9 @@ char *fvc_cache_row_format (const FvcCacheRow *row);
 typedef enum {
   FVC_CACHE_OPEN_READ = 0,
   FVC_CACHE_OPEN_CREATE = 1 << 0,   /* create the directory, clips/ and cache.ini if absent */
-  FVC_CACHE_OPEN_REPAIR = 1 << 1,   /* single writer: make a killed run's leftovers consistent */
+  FVC_CACHE_OPEN_REPAIR = 1 << 1,   /* the writer: lock the cache (one writer at a time, across
+                                     * processes and hosts sharing the directory, through flock on
+                                     * <cache>/lock) and make a killed run's leftovers consistent */
 } FvcCacheOpenFlags;
 
 typedef struct _FvcCache FvcCache;

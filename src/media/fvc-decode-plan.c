@@ -121,6 +121,15 @@ fvc_decode_plan_feeds (const FvcDecodePlan *plan, guint packet)
   return packet < plan->n_packets && plan->feed[packet];
 }
 
+gboolean
+fvc_decode_plan_starts_span (const FvcDecodePlan *plan, guint packet)
+{
+  for (guint s = 0; s < plan->spans->len; s++)
+    if (g_array_index (plan->spans, guint, 2 * s) == packet)
+      return TRUE;
+  return FALSE;
+}
+
 guint
 fvc_decode_plan_get_last_packet (const FvcDecodePlan *plan)
 {

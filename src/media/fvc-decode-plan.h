@@ -27,6 +27,8 @@ void fvc_decode_plan_free (FvcDecodePlan *plan);
 
 /* TRUE when the decode-order packet @packet is to be fed to the decoder. */
 gboolean fvc_decode_plan_feeds (const FvcDecodePlan *plan, guint packet);
+/* TRUE when @packet is the first packet of a span (a keyframe the decoder restarts from). */
+gboolean fvc_decode_plan_starts_span (const FvcDecodePlan *plan, guint packet);
 /* Decode-order position of the last packet to feed. */
 guint fvc_decode_plan_get_last_packet (const FvcDecodePlan *plan);
 /* The first packet to feed at or after @packet, or -1 when none is left. */

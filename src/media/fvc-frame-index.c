@@ -185,7 +185,7 @@ static guint32
 ref_parser_flags (RefParser *rp, const guint8 *data, gsize size)
 {
   guint offset = 0;
-  gboolean any_slice = FALSE, any_ref = FALSE;
+  gboolean any_slice = FALSE, any_ref = FALSE, idr = FALSE;
 
   if (rp->codec == CODEC_OTHER)
     return 0;
@@ -201,6 +201,7 @@ ref_parser_flags (RefParser *rp, const guint8 *data, gsize size)
           nalu.type == GST_H264_NAL_SLICE_DPA) {
         any_slice = TRUE;
         any_ref |= nalu.ref_idc != 0;
+        idr |= nalu.type == GST_H264_NAL_SLICE_IDR;
       }
       offset = nalu.offset + nalu.size;
     } else {
@@ -215,13 +216,15 @@ ref_parser_flags (RefParser *rp, const guint8 *data, gsize size)
         /* VCL types 0..14: even = sub-layer non-reference (TRAIL_N, TSA_N, STSA_N, RADL_N,
          * RASL_N, RSV_VCL_N*); 16..21 are IRAP pictures, always references. */
         any_ref |= nalu.type >= 16 || (nalu.type % 2) == 1;
+        /* BLA_W_LP..IDR_N_LP (16..20) reset the decoder; CRA (21) is open-GOP like. */
+        idr |= nalu.type >= 16 && nalu.type <= 20;
       }
       offset = nalu.offset + nalu.size;
     }
   }
   if (!any_slice)
     return 0;
-  return FVC_PACKET_REF_KNOWN | (any_ref ? 0 : FVC_PACKET_NONREF);
+  return FVC_PACKET_REF_KNOWN | (any_ref ? 0 : FVC_PACKET_NONREF) | (idr ? FVC_PACKET_IDR : 0);
 }
 
 /* ---- the demux/parse pass --------------------------------------------------------------------- */
@@ -551,7 +554,7 @@ fvc_frame_index_load (const char *index_file, GError **error)
       BAD ();
     tok = g_strsplit (lines[line], " ", -1);
     if (g_strv_length (tok) != 4 || !parse_time (tok[0], &p.pts) || !parse_time (tok[1], &p.dts) ||
-        !g_ascii_string_to_unsigned (tok[2], 10, 0, 7, &flags, NULL) ||
+        !g_ascii_string_to_unsigned (tok[2], 10, 0, 15, &flags, NULL) ||
         !g_ascii_string_to_unsigned (tok[3], 10, 0, G_MAXUINT32, &size, NULL))
       BAD ();
     p.flags = (guint32) flags;

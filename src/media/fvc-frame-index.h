@@ -20,7 +20,7 @@
  *   segment <start-ns> <time-ns>                 (the first packet's segment: buffer time → stream time)
  *   packets <n>
  *   <pts-ns|-1> <dts-ns|-1> <flags> <size-bytes>        (n lines, decode order)
- * flags: 1 keyframe, 2 non-reference, 4 reference info known.
+ * flags: 1 keyframe, 2 non-reference, 4 reference info known, 8 IDR/BLA (H.264/H.265).
  */
 #pragma once
 
@@ -33,6 +33,9 @@ typedef enum {
   FVC_PACKET_KEYFRAME = 1 << 0,
   FVC_PACKET_NONREF = 1 << 1,
   FVC_PACKET_REF_KNOWN = 1 << 2,
+  /* H.264/H.265 only (with REF_KNOWN): an IDR/BLA picture. Informational: keyframes that are
+   * not IDR (open GOPs) are restart points too, once the decoder is drained. */
+  FVC_PACKET_IDR = 1 << 3,
 } FvcPacketFlags;
 
 #define FVC_TIME_NONE G_GUINT64_CONSTANT (0xffffffffffffffff)

@@ -19,7 +19,7 @@ rows () { local f=$1/augmented_metadata.csv; [ -f "$f" ] && grep -c '^clips/' "$
 
 kill_after_rows () {
   local cache=$1 n=$2 pid deadline
-  fvc augment "${args[@]}" --cache "$cache" > /dev/null 2>&1 &
+  "$FVC_STREAM" augment "${args[@]}" --cache "$cache" > /dev/null 2>&1 &   # the process itself, not a subshell
   pid=$!
   deadline=$(( $(date +%s) + 60 ))
   while [ "$(rows "$cache")" -lt "$n" ] && kill -0 "$pid" 2>/dev/null; do
@@ -33,7 +33,7 @@ kill_after_rows () {
 for point in 0 1 5 12; do
   cache=$WORK/killed-$point
   if [ "$point" -eq 0 ]; then
-    fvc augment "${args[@]}" --cache "$cache" > /dev/null 2>&1 &
+    "$FVC_STREAM" augment "${args[@]}" --cache "$cache" > /dev/null 2>&1 &
     pid=$!
     sleep 0.02
     kill -9 "$pid" 2>/dev/null || true
@@ -48,6 +48,10 @@ for point in 0 1 5 12; do
     note "killed the resumed run at $(rows "$cache") rows"
   fi
   fvc augment "${args[@]}" --cache "$cache" > "$WORK/resume.log" 2>&1 || { cat "$WORK/resume.log"; die "resume failed"; }
-  diff <(echo "$reference") <(tree_digest "$cache") || die "cache killed at $point rows differs from an uninterrupted run"
+  if ! diff <(echo "$reference") <(tree_digest "$cache"); then
+    diff "$WORK/reference/augmented_metadata.csv" "$cache/augmented_metadata.csv" || true
+    cat "$WORK/resume.log"
+    die "cache killed at $point rows differs from an uninterrupted run"
+  fi
 done
 note "ok"

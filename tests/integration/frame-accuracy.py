@@ -35,6 +35,8 @@ SRC = ["-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=30"]
 CASES = [
     ("h264_longgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
                           "-x264-params", "keyint=250:scenecut=0:bframes=3:b-pyramid=normal"], 300, "avdec_h264", True),
+    ("h264_opengop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+                          "-x264-params", "keyint=40:open-gop=1:bframes=3"], 200, "avdec_h264", True),
     ("h264_shortgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
                            "-x264-params", "keyint=30:bframes=3"], 150, "avdec_h264", True),
     # 60 frames at 30 fps, then 60 at 15 fps: timestamps only, no constant rate
@@ -113,6 +115,8 @@ def main():
                 failures.append(f"{name}: a complete file reported incomplete: {probe}")
             uniform = [(2 * i * (total - 1) + 5) // 10 for i in range(6)]
             extra = sorted({1, 2, total // 3 + 1, total // 2 - 1, total - 2})
+            if "opengop" in name:  # leading B-frames of the GOPs at 40 and 80, and the keyframes
+                extra = sorted({38, 39, 40, 79, 80, 119})
             for targets in (uniform, extra):
                 got, messages = fvc_frames(path, decoder, targets, out)
                 want = ffmpeg_frames(path, targets)

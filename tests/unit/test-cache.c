@@ -344,6 +344,31 @@ START_TEST (test_cache_concurrent_appends)
 }
 END_TEST
 
+START_TEST (test_cache_one_writer_at_a_time)
+{
+  g_autofree char *dir = cache_dir ();
+  FvcCacheConfig c = config_with (1, 1, "a");
+  g_autoptr (GError) error = NULL;
+  FvcCache *writer = fvc_cache_open (dir, &c, FVC_CACHE_OPEN_CREATE | FVC_CACHE_OPEN_REPAIR, &error);
+  FvcCache *second, *reader;
+
+  ck_assert (writer != NULL);
+  second = fvc_cache_open (dir, &c, FVC_CACHE_OPEN_CREATE | FVC_CACHE_OPEN_REPAIR, &error);
+  ck_assert (second == NULL);
+  FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, "another fvc-stream process is writing this cache");
+  g_clear_error (&error);
+  /* readers are not locked out */
+  reader = fvc_cache_open (dir, NULL, FVC_CACHE_OPEN_READ, &error);
+  ck_assert (reader != NULL);
+  fvc_cache_free (reader);
+  fvc_cache_free (writer);
+  /* freed: the next writer gets the lock */
+  second = fvc_cache_open (dir, &c, FVC_CACHE_OPEN_CREATE | FVC_CACHE_OPEN_REPAIR, &error);
+  ck_assert_msg (second != NULL, "%s", error ? error->message : "");
+  fvc_cache_free (second);
+}
+END_TEST
+
 START_TEST (test_cache_read_refuses_missing)
 {
   g_autofree char *dir = cache_dir ();
@@ -387,6 +412,7 @@ suite (void)
   tcase_add_test (tc, test_cache_repair_after_kill);
   tcase_add_test (tc, test_cache_finalize_canonical_order);
   tcase_add_test (tc, test_cache_concurrent_appends);
+  tcase_add_test (tc, test_cache_one_writer_at_a_time);
   tcase_add_test (tc, test_cache_read_refuses_missing);
   tcase_add_test (tc, test_failures_file);
   suite_add_tcase (s, tc);

@@ -6,8 +6,8 @@
 #include "fvc-decode-plan.h"
 #include "fvc-frame-index.h"
 
-/* flags: 1 keyframe, 2 non-reference, 4 reference info known */
-#define I 5
+/* flags: 1 keyframe, 2 non-reference, 4 reference info known, 8 IDR */
+#define I 13
 #define P 4
 #define B 6
 
