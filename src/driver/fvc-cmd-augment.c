@@ -287,6 +287,11 @@ fvc_cmd_augment (int argc, char **argv, GError **error)
       return FALSE;
     goto summary;
   }
+  if (opts.decoder_threads < 0) {
+    /* cores / jobs, with jobs no more than the videos there are to do: one video alone gets
+     * every core for its decoder. */
+    ar.cfg.decoder_threads = MAX (1u, (guint) g_get_num_processors () / MIN (ar.cfg.jobs, n_pending));
+  }
   fvc_log_info ("augment: %u videos (%u already cached), %u frames at %u×%u, %u augmentation(s), %u job(s)%s",
                 ar.n_jobs, n_before, ar.cfg.num_frames, ar.cfg.size, ar.cfg.size, ar.cfg.augmentations, ar.cfg.jobs,
                 ar.cfg.plan ? "" : ", decode plan off");
