@@ -1,9 +1,13 @@
-/* fvc-augment-job.c — extraction settings and the per-video pipeline (see fvc-augment-job.h). */
+/* fvc-augment-job.c — extraction settings, the per-video pipeline, and the loop that runs J of
+ * them at once over an index keeping the books (see fvc-augment-job.h). Not the CLI: options
+ * parsing and the summary's exit code stay in fvc-cmd-augment.c / fvc-cmd-run.c. */
 #include "config.h"
 #include "fvc-augment-job.h"
+#include "fvc-cli.h"
 #include "fvc-clip.h"
 #include "fvc-error.h"
 #include "fvc-frame-index.h"
+#include "fvc-memstats.h"
 #include "fvc-pipeline.h"
 
 #include <string.h>
@@ -252,4 +256,306 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   set_var (vars, "plan", g_strdup (cfg->plan ? "true" : "false"));
   set_var (vars, "branches", g_strdup (branches->str));
   return fvc_pipeline_launch ("augment", vars, error);
+}
+
+/* ---- the extraction loop ------------------------------------------------------------------ */
+
+typedef struct _Extract Extract;
+
+typedef struct {
+  Extract *ex;
+  const FvcVideoEntry *entry;
+  FvcVideoOutcome *out;
+  gboolean without_plan;      /* retried with the decode plan off */
+  FvcPipelineRun *run;
+} VideoJob;
+
+struct _Extract {
+  const FvcAugmentJobConfig *cfg;
+  const FvcExtractionHooks *hooks;
+  FvcCache *cache;
+  char *index_dir;
+  VideoJob *jobs;
+  guint n_jobs;
+  guint next;
+  guint running;
+  guint finished;
+  gboolean stopping;
+  gboolean cancelled;
+  GMainLoop *loop;
+  FvcProgress *progress;
+};
+
+static void launch_more (Extract *ex);
+static void launch_one (Extract *ex, VideoJob *job);
+
+static void
+job_fail (Extract *ex, VideoJob *job, FvcVideoStatus status, const char *reason)
+{
+  job->out->status = status;
+  if (job->out->reason != reason) {
+    g_free (job->out->reason);
+    job->out->reason = g_strdup (reason);
+  }
+  fvc_log_warning ("%s %s: %s", status == FVC_VIDEO_SKIPPED ? "skipped" : "failed", job->entry->video_path, reason);
+  if (status == FVC_VIDEO_FAILED && ex->cfg->fail_fast && !ex->stopping) {
+    ex->stopping = TRUE;
+    for (guint i = 0; i < ex->n_jobs; i++)
+      if (ex->jobs[i].run != NULL && &ex->jobs[i] != job)
+        fvc_pipeline_run_cancel (ex->jobs[i].run);
+  }
+}
+
+static void
+video_finished (Extract *ex, VideoJob *job)
+{
+  fvc_progress_update (ex->progress, ex->finished, job->entry->video_path);
+  if (ex->hooks && ex->hooks->video_done)
+    ex->hooks->video_done (job->entry, job->out, ex->hooks->user_data);
+}
+
+static void
+on_element_message (FvcPipelineRun *run, GstMessage *msg, gpointer user_data)
+{
+  VideoJob *job = user_data;
+  const GstStructure *s = gst_message_get_structure (msg);
+
+  if (gst_structure_has_name (s, "fvc-sample")) {
+    gboolean skipped = FALSE;
+    gst_structure_get_uint64 (s, "frames-decoded", &job->out->decoded);
+    gst_structure_get_uint64 (s, "frames-passed", &job->out->used);
+    gst_structure_get_boolean (s, "skipped", &skipped);
+    if (skipped) {
+      job->out->status = FVC_VIDEO_SKIPPED;
+      g_free (job->out->reason);
+      job->out->reason = g_strdup (gst_structure_get_string (s, "reason"));
+    }
+  } else if (gst_structure_has_name (s, "fvc-decode-gate")) {
+    gst_structure_get_uint64 (s, "packets-demuxed", &job->out->demuxed);
+    gst_structure_get_uint64 (s, "packets-fed", &job->out->fed);
+  } else if (gst_structure_has_name (s, "fvc-clip-written")) {
+    job->out->clips++;
+  }
+}
+
+static void
+on_job_done (FvcPipelineRun *run, const GError *error, gpointer user_data)
+{
+  VideoJob *job = user_data;
+  Extract *ex = job->ex;
+
+  job->run = NULL;
+  ex->running--;
+  ex->finished++;
+  if (error != NULL) {
+    if (g_error_matches (error, FVC_ERROR, FVC_ERROR_CANCELLED)) {
+      job->out->status = FVC_VIDEO_PENDING; /* not finished: the next run resumes it */
+    } else if (g_error_matches (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE) && ex->cfg->plan &&
+               !job->without_plan && !ex->stopping) {
+      /* A sampled frame did not come out of a planned decode (a decoder that does not restart
+       * cleanly where the plan jumps): once more, decoding everything up to the last target. */
+      fvc_log_warning ("%s: %s; retrying without the decode plan", job->entry->video_path, error->message);
+      job->without_plan = TRUE;
+      job->out->clips = 0;
+      ex->finished--;
+      launch_one (ex, job);
+      return;
+    } else {
+      job_fail (ex, job, FVC_VIDEO_FAILED, error->message);
+    }
+  } else if (job->out->status == FVC_VIDEO_SKIPPED) {
+    job_fail (ex, job, FVC_VIDEO_SKIPPED, job->out->reason ? job->out->reason : "skipped");
+  } else if (job->out->clips != ex->cfg->augmentations + 1) {
+    g_autofree char *reason = g_strdup_printf ("%u of %u clips written", job->out->clips, ex->cfg->augmentations + 1);
+    job_fail (ex, job, FVC_VIDEO_FAILED, reason);
+  } else {
+    job->out->status = FVC_VIDEO_OK;
+    if (ex->cfg->verbose)
+      fvc_log_info ("%s: %u clips, frames decoded %" G_GUINT64_FORMAT " / used %" G_GUINT64_FORMAT,
+                    job->entry->video_path, job->out->clips, job->out->decoded, job->out->used);
+  }
+  video_finished (ex, job);
+  launch_more (ex);
+}
+
+static void
+launch_one (Extract *ex, VideoJob *job)
+{
+  g_autoptr (GError) error = NULL;
+  FvcAugmentJobConfig cfg = *ex->cfg;
+  GstElement *pipeline;
+
+  cfg.plan = cfg.plan && !job->without_plan;
+  pipeline = fvc_augment_job_build (&cfg, job->entry, ex->index_dir, fvc_cache_get_dir (ex->cache), &error);
+  if (pipeline == NULL) {
+    FvcVideoStatus status = g_error_matches (error, FVC_ERROR, FVC_ERROR_TOO_SHORT) ? FVC_VIDEO_SKIPPED : FVC_VIDEO_FAILED;
+    job_fail (ex, job, status, error->message);
+    ex->finished++;
+    video_finished (ex, job);
+    return;
+  }
+  if (ex->hooks && ex->hooks->pipeline_started)
+    ex->hooks->pipeline_started (pipeline, ex->hooks->user_data);
+  ex->running++;
+  job->run = fvc_pipeline_run_start (pipeline, on_element_message, on_job_done, job);
+}
+
+static void
+launch_more (Extract *ex)
+{
+  while (!ex->stopping && ex->running < ex->cfg->jobs && ex->next < ex->n_jobs) {
+    VideoJob *job = &ex->jobs[ex->next++];
+    if (job->out->status != FVC_VIDEO_PENDING)
+      continue;
+    launch_one (ex, job);
+  }
+  if (ex->running == 0 && (ex->stopping || ex->next >= ex->n_jobs))
+    g_main_loop_quit (ex->loop);
+}
+
+static gboolean
+check_interrupt (gpointer user_data)
+{
+  Extract *ex = user_data;
+
+  if (fvc_cli_interrupted () && !ex->stopping) {
+    fvc_log_warning ("interrupted: stopping; the next run resumes where this one stopped");
+    ex->stopping = TRUE;
+    ex->cancelled = TRUE;
+    for (guint i = 0; i < ex->n_jobs; i++)
+      if (ex->jobs[i].run != NULL)
+        fvc_pipeline_run_cancel (ex->jobs[i].run);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+write_failures (const FvcExtraction *out, const FvcVideoIndex *index, FvcCache *cache, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr (GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < out->n_videos; i++) {
+    const FvcVideoOutcome *v = &out->videos[i];
+    if (v->status == FVC_VIDEO_FAILED || v->status == FVC_VIDEO_SKIPPED) {
+      g_ptr_array_add (paths, fvc_video_index_get (index, i)->video_path);
+      g_ptr_array_add (reasons, g_strdup_printf ("%s: %s", v->status == FVC_VIDEO_SKIPPED ? "skipped" : "failed",
+                                                 v->reason ? v->reason : "unknown"));
+    }
+  }
+  return fvc_cache_write_failures (fvc_cache_get_dir (cache), (const char *const *) paths->pdata,
+                                   (const char *const *) reasons->pdata, paths->len, error);
+}
+
+static void
+count_outcomes (FvcExtraction *out)
+{
+  out->n_ok = out->n_cached = out->n_skipped = out->n_failed = out->clips = 0;
+  out->demuxed = out->fed = out->decoded = out->used = 0;
+  for (guint i = 0; i < out->n_videos; i++) {
+    const FvcVideoOutcome *v = &out->videos[i];
+    out->n_ok += v->status == FVC_VIDEO_OK;
+    out->n_cached += v->status == FVC_VIDEO_CACHED;
+    out->n_skipped += v->status == FVC_VIDEO_SKIPPED;
+    out->n_failed += v->status == FVC_VIDEO_FAILED;
+    out->clips += v->clips;
+    out->demuxed += v->demuxed;
+    out->fed += v->fed;
+    out->decoded += v->decoded;
+    out->used += v->used;
+  }
+}
+
+gboolean
+fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *index, FvcCache *cache,
+                         const FvcExtractionHooks *hooks, FvcExtraction *out, GError **error)
+{
+  Extract ex = { 0 };
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+  guint n_pending = 0;
+  gboolean ok = TRUE;
+  guint source_id;
+
+  memset (out, 0, sizeof *out);
+  out->n_videos = fvc_video_index_get_n_videos (index);
+  out->videos = g_new0 (FvcVideoOutcome, out->n_videos);
+  for (guint i = 0; i < out->n_videos; i++) {
+    const FvcVideoEntry *entry = fvc_video_index_get (index, i);
+    g_ptr_array_add (order, entry->video_path);
+    if (fvc_cache_video_complete (cache, entry->video_path, cfg->augmentations))
+      out->videos[i].status = FVC_VIDEO_CACHED;
+    else
+      n_pending++;
+  }
+  g_ptr_array_add (order, NULL);
+
+  if (n_pending == 0) {
+    fvc_log_info ("nothing to do: all %u videos are in %s already (%u clips)", out->n_videos, fvc_cache_get_dir (cache),
+                  fvc_cache_get_n_rows (cache));
+    count_outcomes (out);
+    return fvc_cache_finalize (cache, (const char *const *) order->pdata, error);
+  }
+  fvc_log_info ("augment: %u videos (%u already cached), %u frames at %u×%u, %u augmentation(s), %u job(s)%s",
+                out->n_videos, out->n_videos - n_pending, cfg->num_frames, cfg->size, cfg->size, cfg->augmentations,
+                cfg->jobs, cfg->plan ? "" : ", decode plan off");
+
+  ex.cfg = cfg;
+  ex.hooks = hooks;
+  ex.cache = cache;
+  ex.index_dir = g_build_filename (fvc_cache_get_dir (cache), FVC_CACHE_FRAMEINDEX_DIR, NULL);
+  ex.n_jobs = out->n_videos;
+  ex.jobs = g_new0 (VideoJob, ex.n_jobs);
+  for (guint i = 0; i < ex.n_jobs; i++) {
+    ex.jobs[i].ex = &ex;
+    ex.jobs[i].entry = fvc_video_index_get (index, i);
+    ex.jobs[i].out = &out->videos[i];
+  }
+
+  fvc_cli_install_interrupt_handler ();
+  ex.loop = g_main_loop_new (NULL, FALSE);
+  ex.progress = fvc_progress_new ("augment", n_pending);
+  source_id = g_timeout_add (200, check_interrupt, &ex);
+  launch_more (&ex);
+  if (ex.running > 0 || (!ex.stopping && ex.next < ex.n_jobs))
+    g_main_loop_run (ex.loop);
+  g_source_remove (source_id);
+  fvc_progress_finish (ex.progress);
+  g_main_loop_unref (ex.loop);
+  count_outcomes (out);
+
+  if (ex.cancelled) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_CANCELLED, "interrupted; run the same command again to resume");
+    ok = FALSE;
+  } else if (!fvc_cache_finalize (cache, (const char *const *) order->pdata, error) ||
+             !write_failures (out, index, cache, error)) {
+    ok = FALSE;
+  }
+  g_free (ex.jobs);
+  g_free (ex.index_dir);
+  return ok;
+}
+
+void
+fvc_extraction_log_summary (const FvcExtraction *ex, double wall_s)
+{
+  FvcMemSample mem;
+  g_autofree char *peak = NULL;
+
+  fvc_memstats_sample (&mem);
+  peak = g_format_size_full (mem.peak_rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  fvc_log_info ("summary: %u videos ok, %u already cached, %u skipped, %u failed; %u clips written; %.1f s; "
+                "peak RSS %s", ex->n_ok, ex->n_cached, ex->n_skipped, ex->n_failed, ex->clips, wall_s, peak);
+  if (ex->used > 0)
+    fvc_log_info ("frames: %" G_GUINT64_FORMAT " demuxed, %" G_GUINT64_FORMAT " fed to the decoder, %" G_GUINT64_FORMAT
+                  " decoded, %" G_GUINT64_FORMAT " used (decoded/used %.2f)", ex->demuxed, ex->fed, ex->decoded,
+                  ex->used, (double) ex->decoded / ex->used);
+}
+
+void
+fvc_extraction_clear (FvcExtraction *ex)
+{
+  for (guint i = 0; i < ex->n_videos; i++)
+    g_free (ex->videos[i].reason);
+  g_clear_pointer (&ex->videos, g_free);
+  ex->n_videos = 0;
 }

@@ -1,6 +1,7 @@
 /* fvc-augment-job.h — the extraction settings of `augment` (and `run`): command-line options,
  * their resolution (defaults < FVC_* environment < flags), the cache fingerprint they imply,
- * and the pipeline for one video built from pipelines/augment*.pipeline. */
+ * the pipeline for one video built from pipelines/augment*.pipeline, and the loop that runs
+ * those pipelines over a whole index with the books kept (both `augment` and `run` call it). */
 #pragma once
 
 #include "fvc-augment.h"
@@ -60,5 +61,48 @@ void fvc_augment_job_cache_config (const FvcAugmentJobConfig *cfg, FvcCacheConfi
  * the short-video policy skips. (transfer full) */
 GstElement *fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entry,
                                    const char *index_dir, const char *cache_dir, GError **error);
+
+/* ---- extraction of a whole index ---------------------------------------------------------- */
+
+typedef enum {
+  FVC_VIDEO_PENDING,     /* not finished (interrupted) */
+  FVC_VIDEO_CACHED,      /* complete in the cache already */
+  FVC_VIDEO_OK,
+  FVC_VIDEO_SKIPPED,     /* the short-video policy or the sampler skipped it */
+  FVC_VIDEO_FAILED,
+} FvcVideoStatus;
+
+typedef struct {
+  FvcVideoStatus status;
+  char *reason;            /* skipped/failed: one line */
+  guint clips;             /* clips written by this extraction */
+  guint64 demuxed, fed, decoded, used;
+} FvcVideoOutcome;
+
+typedef struct {
+  guint n_videos;
+  FvcVideoOutcome *videos;   /* index order */
+  guint n_ok, n_cached, n_skipped, n_failed, clips;
+  guint64 demuxed, fed, decoded, used;
+} FvcExtraction;
+
+/* Optional observers (the run's memory statistics). Called on the calling thread. */
+typedef struct {
+  void (*pipeline_started) (GstElement *pipeline, gpointer user_data);
+  void (*video_done) (const FvcVideoEntry *entry, const FvcVideoOutcome *outcome, gpointer user_data);
+  gpointer user_data;
+} FvcExtractionHooks;
+
+/* Extracts every video of @index not complete in @cache (opened for writing), at most cfg->jobs
+ * pipelines at once in this process, with progress; a video whose decode fails under the decode
+ * plan is retried once without it. Then rewrites the metadata in canonical order and writes
+ * failures.csv. Failed and skipped videos are not errors (see @out); FALSE for an I/O error,
+ * FVC_ERROR_CANCELLED on Ctrl-C (a later run resumes). @out is filled in every case; clear it
+ * with fvc_extraction_clear(). */
+gboolean fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *index, FvcCache *cache,
+                                  const FvcExtractionHooks *hooks, FvcExtraction *out, GError **error);
+/* The summary lines (videos, clips, frames, wall time, peak RSS) into the log. */
+void fvc_extraction_log_summary (const FvcExtraction *ex, double wall_s);
+void fvc_extraction_clear (FvcExtraction *ex);
 
 G_END_DECLS
