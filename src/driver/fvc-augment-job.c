@@ -110,6 +110,7 @@ fvc_augment_job_options_resolve (const FvcAugmentJobOptions *in, FvcAugmentJobCo
     cfg->decoder_threads = (guint) opts.decoder_threads;
   else
     cfg->decoder_threads = MAX (1u, cores / cfg->jobs);
+  cfg->decoder_threads_auto = opts.decoder_threads < 0;
   cfg->fail_fast = opts.fail_fast;
   cfg->plan = !opts.no_plan;
   cfg->verbose = opts.verbose;
@@ -471,6 +472,7 @@ fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *in
                          const FvcExtractionHooks *hooks, FvcExtraction *out, GError **error)
 {
   Extract ex = { 0 };
+  FvcAugmentJobConfig run_cfg = *cfg;
   g_autoptr (GPtrArray) order = g_ptr_array_new ();
   guint n_pending = 0;
   gboolean ok = TRUE;
@@ -495,11 +497,16 @@ fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *in
     count_outcomes (out);
     return fvc_cache_finalize (cache, (const char *const *) order->pdata, error);
   }
+  if (run_cfg.decoder_threads_auto) {
+    /* cores / jobs, with jobs no more than the videos there are to do: one video alone gets
+     * every core for its decoder. */
+    run_cfg.decoder_threads = MAX (1u, (guint) g_get_num_processors () / MIN (run_cfg.jobs, n_pending));
+  }
   fvc_log_info ("augment: %u videos (%u already cached), %u frames at %u×%u, %u augmentation(s), %u job(s)%s",
                 out->n_videos, out->n_videos - n_pending, cfg->num_frames, cfg->size, cfg->size, cfg->augmentations,
                 cfg->jobs, cfg->plan ? "" : ", decode plan off");
 
-  ex.cfg = cfg;
+  ex.cfg = &run_cfg;
   ex.hooks = hooks;
   ex.cache = cache;
   ex.index_dir = g_build_filename (fvc_cache_get_dir (cache), FVC_CACHE_FRAMEINDEX_DIR, NULL);

@@ -37,6 +37,7 @@ typedef struct {
   guint augmentations;
   guint jobs;
   guint decoder_threads;        /* 0: the decoder decides */
+  gboolean decoder_threads_auto; /* not given: cores / the jobs actually running (extract) */
   FvcSampleStrategy strategy;
   FvcShortVideoPolicy short_video;
   gboolean use_incomplete;      /* keep files whose container promises more frames than exist */
