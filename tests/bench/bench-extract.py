@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""bench-extract.py — extraction speed and memory, side by side, in one run on one machine.
+
+Per-video extraction of 6 frames at 112x112, base clip + 1 augmentation, on 1080p H.264 files of
+three kinds (x264 defaults, one long GOP: keyint 250 scenecut off, short GOP: keyint 30) and a
+60 s 360p file, for:
+  * fvc-stream augment (the whole process, start-up included),
+  * the old pipeline rewritten faithfully (tests/bench/python_reference.py, PyAV + torch, timed
+    after its imports),
+  * ffmpeg decoding the whole file (-f null).
+Reports the median of --repeat runs of wall time, CPU time (user + sys), peak RSS and frames
+decoded. Then the memory bounds of issue 3 (peak RSS of augment over 1 vs 50 videos and over a
+10 s vs a 60 s 1080p video, --jobs 1) and the decoder threading choice (both cores on one video
+vs one core each on two videos).
+
+Usage: bench-extract.py [--workdir DIR] [--repeat 3] [--markdown OUT.md] [--quick]
+The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data) with ffmpeg.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FVC = os.environ.get("FVC_STREAM", "fvc-stream")
+PY = os.environ.get("FVC_TEST_PYTHON", "/usr/bin/python3")
+
+
+def run_measured(cmd, env=None):
+    """Runs @cmd; returns (wall s, cpu s, peak RSS MB, stdout+stderr)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode not in (0, 3):
+        raise RuntimeError(f"{cmd} failed ({p.returncode}):\n{out}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, out
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def make_videos(work, quick):
+    src = ["-f", "lavfi", "-i"]
+    sec = 4 if quick else 10
+    files = {
+        "1080p x264 defaults": ("1080p_default.mp4", f"testsrc2=size=1920x1080:rate=30:duration={sec}", []),
+        "1080p one long GOP (keyint 250, no scenecut)": (
+            "1080p_longgop.mp4", f"testsrc2=size=1920x1080:rate=30:duration={sec}",
+            ["-x264-params", "keyint=250:scenecut=0"]),
+        "1080p short GOP (keyint 30)": ("1080p_shortgop.mp4", f"testsrc2=size=1920x1080:rate=30:duration={sec}",
+                                        ["-x264-params", "keyint=30"]),
+        "360p 60 s x264 defaults": ("360p_60s.mp4", f"testsrc2=size=640x360:rate=30:duration={15 if quick else 60}", []),
+    }
+    for _, (name, lavfi, extra) in files.items():
+        path = os.path.join(work, name)
+        if not os.path.exists(path):
+            print(f"making {name} ...", file=sys.stderr)
+            ffmpeg(*src, lavfi, "-pix_fmt", "yuv420p", "-c:v", "libx264", *extra, path + ".tmp.mp4")
+            os.rename(path + ".tmp.mp4", path)
+    long_path = os.path.join(work, "1080p_60s.mp4")
+    if not os.path.exists(long_path):
+        print("making 1080p_60s.mp4 ...", file=sys.stderr)
+        ffmpeg(*src, f"testsrc2=size=1920x1080:rate=30:duration={20 if quick else 60}", "-pix_fmt", "yuv420p",
+               "-c:v", "libx264", "-preset", "veryfast", long_path + ".tmp.mp4")
+        os.rename(long_path + ".tmp.mp4", long_path)
+    return {k: os.path.join(work, v[0]) for k, v in files.items()}, long_path
+
+
+def write_index(path, videos):
+    with open(path, "w") as f:
+        f.write("video_path,label\n")
+        for i, v in enumerate(videos):
+            f.write(f"{v},{i % 2}\n")
+
+
+def fvc_once(work, videos, extra=()):
+    index = os.path.join(work, "index.csv")
+    cache = os.path.join(work, "cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    write_index(index, videos)
+    cmd = [FVC, "augment", "--index", index, "--cache", cache, "--num-frames", "6", "--size", "112",
+           "--augmentations", "1", *extra]
+    wall, cpu, rss, out = run_measured(cmd)
+    m = re.search(r"(\d+) decoded, (\d+) used", out)
+    decoded = int(m.group(1)) if m else -1
+    if "0 failed" not in out:
+        raise RuntimeError(out)
+    return wall, cpu, rss, decoded
+
+
+def python_once(work, video):
+    out_dir = os.path.join(work, "pyout")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    _, cpu_total, rss, out = run_measured([PY, os.path.join(HERE, "python_reference.py"), video, "--out", out_dir])
+    r = json.loads(out.strip().splitlines()[-1])
+    return r["wall_s"], r["cpu_s"], rss, r["frames_decoded"]
+
+
+def ffmpeg_once(video):
+    wall, cpu, rss, _ = run_measured(["ffmpeg", "-nostdin", "-v", "error", "-i", video, "-f", "null", "-"])
+    frames = int(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+                                 "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", video],
+                                capture_output=True, text=True, check=True).stdout.strip())
+    return wall, cpu, rss, frames
+
+
+def median_of(fn, repeat):
+    runs = [fn() for _ in range(repeat)]
+    return tuple(statistics.median(r[i] for r in runs) for i in range(4))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", default=os.path.join(os.environ.get("FVC_BUILD_ROOT", "."), "bench-data"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--markdown")
+    ap.add_argument("--quick", action="store_true", help="shorter videos, one repeat (a smoke run)")
+    args = ap.parse_args()
+    if args.quick:
+        args.repeat = 1
+    os.makedirs(args.workdir, exist_ok=True)
+    files, long_1080 = make_videos(args.workdir, args.quick)
+    lines = []
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                         text=True).stdout.strip()
+    lines.append(f"Machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}; "
+                 f"median of {args.repeat} runs.\n")
+
+    lines.append("| file | tool | wall s | CPU s | peak RSS MB | frames decoded | speed-up vs Python |")
+    lines.append("|---|---|---|---|---|---|---|")
+    verdicts = []
+    for label, video in files.items():
+        f = median_of(lambda: fvc_once(args.workdir, [video]), args.repeat)
+        p = median_of(lambda: python_once(args.workdir, video), args.repeat)
+        g = median_of(lambda: ffmpeg_once(video), args.repeat)
+        for tool, r in (("fvc-stream augment", f), ("Python reference (PyAV+torch)", p), ("ffmpeg full decode", g)):
+            lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {r[2]:.0f} | {int(r[3])} | "
+                         f"{p[0] / r[0]:.1f}x |")
+        verdicts.append(f"{label}: fvc {p[0] / f[0]:.1f}x the Python reference's speed, "
+                        f"{g[0] / f[0]:.2f}x ffmpeg full decode's, peak RSS {f[2] / p[2]:.2f} of Python's")
+    lines.append("")
+    lines += [f"- {v}" for v in verdicts]
+
+    # Memory bounds (issue 3): --jobs 1 so that one pipeline is alive at a time.
+    ten = files["1080p x264 defaults"]
+    many_dir = os.path.join(args.workdir, "many")
+    os.makedirs(many_dir, exist_ok=True)
+    many = []
+    for i in range(50):
+        dst = os.path.join(many_dir, f"copy{i:02d}.mp4")
+        if not os.path.exists(dst):
+            os.link(ten, dst)
+        many.append(dst)
+    one = fvc_once(args.workdir, [ten], ["--jobs", "1"])
+    fifty = fvc_once(args.workdir, many, ["--jobs", "1"])
+    longr = fvc_once(args.workdir, [long_1080], ["--jobs", "1"])
+    lines.append("")
+    lines.append("| memory (fvc-stream augment --jobs 1) | peak RSS MB | wall s |")
+    lines.append("|---|---|---|")
+    lines.append(f"| 1 video, 1080p 10 s | {one[2]:.1f} | {one[0]:.2f} |")
+    lines.append(f"| 50 videos, 1080p 10 s | {fifty[2]:.1f} | {fifty[0]:.2f} |")
+    lines.append(f"| 1 video, 1080p 60 s | {longr[2]:.1f} | {longr[0]:.2f} |")
+    lines.append("")
+    lines.append(f"- 50 vs 1 video: {100 * (fifty[2] / one[2] - 1):+.1f} %; 60 s vs 10 s: "
+                 f"{100 * (longr[2] / one[2] - 1):+.1f} % (bound: within 15 %); 1080p peak under 150 MB: "
+                 f"{'yes' if max(one[2], fifty[2], longr[2]) < 150 else 'NO'}")
+
+    # Threads: both cores on one video at a time, or one core each on two videos at once.
+    four = many[:4]
+    a = median_of(lambda: fvc_once(args.workdir, four, ["--jobs", "1", "--decoder-threads", "2"]), args.repeat)
+    b = median_of(lambda: fvc_once(args.workdir, four, ["--jobs", "2", "--decoder-threads", "1"]), args.repeat)
+    lines.append("")
+    lines.append("| 4 videos, 1080p 10 s | wall s | CPU s | peak RSS MB |")
+    lines.append("|---|---|---|---|")
+    lines.append(f"| --jobs 1 --decoder-threads 2 | {a[0]:.2f} | {a[1]:.2f} | {a[2]:.0f} |")
+    lines.append(f"| --jobs 2 --decoder-threads 1 | {b[0]:.2f} | {b[1]:.2f} | {b[2]:.0f} |")
+
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
