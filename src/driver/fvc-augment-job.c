@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-#define DEFAULT_NUM_FRAMES 6
-#define DEFAULT_AUGMENTATIONS 1
+#define DEFAULT_NUM_FRAMES FVC_AUGMENT_JOB_DEFAULT_NUM_FRAMES
+#define DEFAULT_AUGMENTATIONS FVC_AUGMENT_JOB_DEFAULT_AUGMENTATIONS
 
 void
 fvc_augment_job_options_init (FvcAugmentJobOptions *opts)

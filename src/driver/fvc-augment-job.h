@@ -13,6 +13,9 @@
 
 G_BEGIN_DECLS
 
+#define FVC_AUGMENT_JOB_DEFAULT_NUM_FRAMES 6
+#define FVC_AUGMENT_JOB_DEFAULT_AUGMENTATIONS 1
+
 /* Raw option values (-1 / NULL: not given). */
 typedef struct {
   char *index_path;
