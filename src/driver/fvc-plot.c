@@ -435,41 +435,111 @@ draw_axes (cairo_t *cr, const FvcPlotPanel *p, const Frame *f)
   cairo_stroke (cr);
 }
 
+typedef enum { ENTRY_BAR, ENTRY_LINE, ENTRY_DASHED, ENTRY_REFERENCE } EntryKind;
+
+typedef struct {
+  EntryKind kind;
+  guint color;
+  const char *label;
+} Entry;
+
+/* Legend entries: bars, then lines, then reference lines, each in the order added. */
+static GArray *
+legend_entries (const FvcPlotPanel *p)
+{
+  GArray *entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+
+  for (guint i = 0; i < p->bars->len; i++) {
+    const Bars *b = p->bars->pdata[i];
+    Entry e = { ENTRY_BAR, b->color, b->label };
+    if (b->label)
+      g_array_append_val (entries, e);
+  }
+  for (guint i = 0; i < p->lines->len; i++) {
+    const Line *l = p->lines->pdata[i];
+    Entry e = { l->dashed ? ENTRY_DASHED : ENTRY_LINE, l->color, l->label };
+    if (l->label)
+      g_array_append_val (entries, e);
+  }
+  for (guint i = 0; i < p->hlines->len; i++) {
+    const HLine *h = p->hlines->pdata[i];
+    Entry e = { ENTRY_REFERENCE, 0, h->label };
+    if (h->label)
+      g_array_append_val (entries, e);
+  }
+  return entries;
+}
+
+#define LEGEND_PAD 7.0
+#define LEGEND_SAMPLE 24.0
+#define LEGEND_ROW (LEGEND_SIZE + 6)
+
+static void
+draw_entry (cairo_t *cr, const Entry *e, double x, double y)
+{
+  const double dash[] = { 6, 4 }, ref_dash[] = { 4, 3 };
+
+  switch (e->kind) {
+  case ENTRY_BAR:
+    set_color (cr, e->color);
+    cairo_rectangle (cr, x, y - 5, LEGEND_SAMPLE, 10);
+    cairo_fill (cr);
+    break;
+  case ENTRY_LINE:
+  case ENTRY_DASHED:
+    set_color (cr, e->color);
+    cairo_set_line_width (cr, 2);
+    cairo_set_dash (cr, dash, e->kind == ENTRY_DASHED ? 2 : 0, 0);
+    cairo_move_to (cr, x, y);
+    cairo_line_to (cr, x + LEGEND_SAMPLE, y);
+    cairo_stroke (cr);
+    break;
+  case ENTRY_REFERENCE:
+    cairo_set_source_rgb (cr, 0.45, 0.45, 0.45);
+    cairo_set_line_width (cr, 1.5);
+    cairo_set_dash (cr, ref_dash, 2, 0);
+    cairo_move_to (cr, x, y);
+    cairo_line_to (cr, x + LEGEND_SAMPLE, y);
+    cairo_stroke (cr);
+    break;
+  }
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  draw_text (cr, e->label, x + LEGEND_SAMPLE + LEGEND_PAD, y, 0, 0.5);
+}
+
 static void
 draw_legend (cairo_t *cr, const FvcPlotPanel *p, const Frame *f)
 {
-  const double pad = 7, sample = 24, row = LEGEND_SIZE + 6;
+  g_autoptr (GArray) entries = NULL;
   double w = 0, h, x, y;
-  guint n = 0;
 
   if (p->legend == FVC_PLOT_LEGEND_NONE)
     return;
-  set_font (cr, LEGEND_SIZE, FALSE);
-  for (guint i = 0; i < p->lines->len; i++) {
-    const Line *l = p->lines->pdata[i];
-    if (l->label) {
-      w = MAX (w, text_width (cr, l->label));
-      n++;
-    }
-  }
-  for (guint i = 0; i < p->bars->len; i++) {
-    const Bars *b = p->bars->pdata[i];
-    if (b->label) {
-      w = MAX (w, text_width (cr, b->label));
-      n++;
-    }
-  }
-  for (guint i = 0; i < p->hlines->len; i++) {
-    const HLine *hl = p->hlines->pdata[i];
-    if (hl->label) {
-      w = MAX (w, text_width (cr, hl->label));
-      n++;
-    }
-  }
-  if (n == 0)
+  entries = legend_entries (p);
+  if (entries->len == 0)
     return;
-  w += 3 * pad + sample;
-  h = n * row + 2 * pad - 4;
+  set_font (cr, LEGEND_SIZE, FALSE);
+
+  if (p->legend == FVC_PLOT_LEGEND_ABOVE) {
+    /* One centred row above the plot area. */
+    const double gap = 22;
+    for (guint i = 0; i < entries->len; i++)
+      w += LEGEND_SAMPLE + LEGEND_PAD + text_width (cr, g_array_index (entries, Entry, i).label) + (i ? gap : 0);
+    x = (f->left + f->right - w) / 2;
+    y = f->top - LEGEND_ROW + 2;
+    for (guint i = 0; i < entries->len; i++) {
+      const Entry *e = &g_array_index (entries, Entry, i);
+      draw_entry (cr, e, x, y);
+      x += LEGEND_SAMPLE + LEGEND_PAD + text_width (cr, e->label) + gap;
+    }
+    return;
+  }
+
+  for (guint i = 0; i < entries->len; i++)
+    w = MAX (w, text_width (cr, g_array_index (entries, Entry, i).label));
+  w += 3 * LEGEND_PAD + LEGEND_SAMPLE;
+  h = entries->len * LEGEND_ROW + 2 * LEGEND_PAD - 4;
   x = f->right - w - 8;
   y = p->legend == FVC_PLOT_LEGEND_LOWER_RIGHT ? f->bottom - h - 8 : f->top + 8;
 
@@ -479,49 +549,9 @@ draw_legend (cairo_t *cr, const FvcPlotPanel *p, const Frame *f)
   cairo_set_source_rgb (cr, 0.75, 0.75, 0.75);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
-
-  y += pad + row / 2 - 2;
-  for (guint pass = 0; pass < 3; pass++) {
-    GPtrArray *items = pass == 0 ? p->bars : pass == 1 ? p->lines : p->hlines;
-    for (guint i = 0; i < items->len; i++) {
-      const char *label;
-      if (pass == 0) {
-        const Bars *b = items->pdata[i];
-        if ((label = b->label) == NULL)
-          continue;
-        set_color (cr, b->color);
-        cairo_rectangle (cr, x + pad, y - 5, sample, 10);
-        cairo_fill (cr);
-      } else if (pass == 1) {
-        const Line *l = items->pdata[i];
-        double dash[] = { 6, 4 };
-        if ((label = l->label) == NULL)
-          continue;
-        set_color (cr, l->color);
-        cairo_set_line_width (cr, 2);
-        cairo_set_dash (cr, dash, l->dashed ? 2 : 0, 0);
-        cairo_move_to (cr, x + pad, y);
-        cairo_line_to (cr, x + pad + sample, y);
-        cairo_stroke (cr);
-        cairo_set_dash (cr, NULL, 0, 0);
-      } else {
-        const HLine *hl = items->pdata[i];
-        double dash[] = { 4, 3 };
-        if ((label = hl->label) == NULL)
-          continue;
-        cairo_set_source_rgb (cr, 0.45, 0.45, 0.45);
-        cairo_set_line_width (cr, 1.5);
-        cairo_set_dash (cr, dash, 2, 0);
-        cairo_move_to (cr, x + pad, y);
-        cairo_line_to (cr, x + pad + sample, y);
-        cairo_stroke (cr);
-        cairo_set_dash (cr, NULL, 0, 0);
-      }
-      cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-      draw_text (cr, label, x + 2 * pad + sample, y, 0, 0.5);
-      y += row;
-    }
-  }
+  y += LEGEND_PAD + LEGEND_ROW / 2 - 2;
+  for (guint i = 0; i < entries->len; i++, y += LEGEND_ROW)
+    draw_entry (cr, &g_array_index (entries, Entry, i), x + LEGEND_PAD, y);
 }
 
 static void
@@ -532,7 +562,7 @@ draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw,
 
   f.left = px + 66;
   f.right = px + pw - 18;
-  f.top = py + (p->title ? 36 : 14);
+  f.top = py + (p->title ? 36 : 14) + (p->legend == FVC_PLOT_LEGEND_ABOVE ? LEGEND_ROW + 6 : 0);
   f.bottom = py + ph - 54;
   data_ranges (p, &f.xmin, &f.xmax, &f.ymin, &f.ymax);
 
@@ -640,10 +670,13 @@ draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw,
       const Bars *b = p->bars->pdata[s];
       for (guint i = 0; i < p->n_categories; i++) {
         char buf[32];
-        double cx, top;
-        if (!isfinite (b->values[i]))
+        double cx = fx (&f, i - group / 2 + (s + 0.5) * bw), top;
+        if (!isfinite (b->values[i])) {
+          set_color (cr, b->color);
+          draw_text (cr, "n/a", cx, fy (&f, MAX (0, f.ymin)) - 4, 0.5, 1);
+          cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
           continue;
-        cx = fx (&f, i - group / 2 + (s + 0.5) * bw);
+        }
         top = fy (&f, b->values[i] + (b->err && isfinite (b->err[i]) ? b->err[i] : 0));
         g_snprintf (buf, sizeof buf, "%.*f", p->bar_decimals, b->values[i]);
         draw_text (cr, buf, cx, MAX (top - 4, f.top + 10), 0.5, 1);

@@ -15,6 +15,7 @@ typedef struct _FvcPlotPanel FvcPlotPanel;
 typedef enum {
   FVC_PLOT_LEGEND_UPPER_RIGHT,
   FVC_PLOT_LEGEND_LOWER_RIGHT,
+  FVC_PLOT_LEGEND_ABOVE,        /* one row between the panel title and the plot area */
   FVC_PLOT_LEGEND_NONE,
 } FvcPlotLegend;
 
@@ -45,7 +46,8 @@ void fvc_plot_panel_add_hline (FvcPlotPanel *p, double y, const char *label);
 void fvc_plot_panel_set_categories (FvcPlotPanel *p, const char *const *categories, guint n_categories);
 void fvc_plot_panel_add_bars (FvcPlotPanel *p, const char *label, const double *values, const double *err,
                               guint color);
-/* Writes the value above each bar, with this many decimals (-1: not at all, the default). */
+/* Writes the value above each bar, with this many decimals (-1: not at all, the default), and
+ * "n/a" where a series has no bar. */
 void fvc_plot_panel_set_bar_value_decimals (FvcPlotPanel *p, int decimals);
 
 gboolean fvc_plot_write_png (FvcPlot *plot, const char *path, GError **error);

@@ -218,6 +218,12 @@ remove_entry (int parent_fd, dev_t dev, const char *name, const char *path, Remo
   return TRUE;
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 static void
 report_line (GPtrArray *report, const char *path, gboolean is_dir, const Removal *r)
 {
@@ -278,21 +284,27 @@ fvc_clean_project (const char *root, gboolean dry_run, GPtrArray *report, GError
         ok = io_error (error, path, "read");
         continue;
       }
-      /* One report line per entry of runs/, logs/, models/ (a run, a log), then the directory. */
-      while (ok && (errno = 0, e = readdir (d)) != NULL) {
-        Removal r = { dry_run, 0, 0 };
-        g_autofree char *child = NULL;
-        struct stat cst;
-        if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
-          continue;
-        child = g_build_filename (path, e->d_name, NULL);
-        if (fstatat (dirfd (d), e->d_name, &cst, AT_SYMLINK_NOFOLLOW) != 0)
-          continue;
-        ok = remove_entry (dirfd (d), st.st_dev, e->d_name, child, &r, error);
-        if (ok && S_ISLNK (cst.st_mode) && report)
-          g_ptr_array_add (report, g_strdup_printf ("%s (symbolic link; removed, its target is kept)", child));
-        else if (ok)
-          report_line (report, child, S_ISDIR (cst.st_mode), &r);
+      /* One report line per entry of runs/, logs/, models/ (a run, a log), in name order, then
+       * the directory itself. */
+      {
+        g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+        while ((e = readdir (d)) != NULL)
+          if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+            g_ptr_array_add (names, g_strdup (e->d_name));
+        g_ptr_array_sort (names, compare_names);
+        for (guint i = 0; ok && i < names->len; i++) {
+          const char *name = names->pdata[i];
+          Removal r = { dry_run, 0, 0 };
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          struct stat cst;
+          if (fstatat (dirfd (d), name, &cst, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+          ok = remove_entry (dirfd (d), st.st_dev, name, child, &r, error);
+          if (ok && S_ISLNK (cst.st_mode) && report)
+            g_ptr_array_add (report, g_strdup_printf ("%s (symbolic link; removed, its target is kept)", child));
+          else if (ok)
+            report_line (report, child, S_ISDIR (cst.st_mode), &r);
+        }
       }
       closedir (d);
       if (ok && !dry_run && unlinkat (rootfd, target, AT_REMOVEDIR) != 0)
