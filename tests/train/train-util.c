@@ -1,0 +1,195 @@
+/* train-util.c — backend tensors from plain arrays, synthetic fake/real clips and clip caches for
+ * the training tests (see train-util.h). */
+#include "train-util.h"
+
+#include "fvc-clip.h"
+#include "fvc-seed.h"
+
+#include <check.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- backend tensors ---------------------------------------------------------------------- */
+
+void
+train_tensor_alloc (FvcBackend *be, FvcTensor *t, const char *name, guint n_dims, const gint64 *shape,
+                    const FvcLayout *layout, gsize nbytes)
+{
+  GError *error = NULL;
+
+  fvc_tensor_init (t, name, be->device, FVC_DTYPE_F32, n_dims, shape);
+  t->layout = layout;
+  t->nbytes = MAX (t->nbytes, nbytes);
+  t->data = be->alloc (be, t->nbytes, &error);
+  ck_assert_msg (t->data != NULL, "alloc %s: %s", name, error ? error->message : "?");
+}
+
+void
+train_tensor_free (FvcBackend *be, FvcTensor *t)
+{
+  be->free (be, t->data);
+  t->data = NULL;
+}
+
+void
+train_tensor_set (FvcBackend *be, FvcTensor *t, const double *plain)
+{
+  g_autofree float *f = g_new (float, t->numel);
+  GError *error = NULL;
+
+  for (gsize i = 0; i < t->numel; i++)
+    f[i] = (float) plain[i];
+  ck_assert_msg (be->from_plain (be, f, t, &error), "from_plain %s: %s", t->name, error ? error->message : "?");
+}
+
+void
+train_tensor_get (FvcBackend *be, const FvcTensor *t, double *plain)
+{
+  g_autofree float *f = g_new (float, t->numel);
+  GError *error = NULL;
+
+  ck_assert_msg (be->to_plain (be, t, f, &error), "to_plain %s: %s", t->name, error ? error->message : "?");
+  for (gsize i = 0; i < t->numel; i++)
+    plain[i] = f[i];
+}
+
+void
+train_fill_uniform (double *a, gsize n, guint32 seed, double lo, double hi)
+{
+  for (gsize i = 0; i < n; i++)
+    a[i] = fvc_rng_range (seed, "test", i, lo, hi);
+}
+
+/* ---- synthetic clips ---------------------------------------------------------------------- */
+
+static double
+u01 (guint32 seed, const char *name, guint64 counter)
+{
+  return fvc_rng_uniform (seed, name, counter);
+}
+
+static guint8
+clamp_u8 (double v)
+{
+  return (guint8) CLAMP (lround (v), 0, 255);
+}
+
+void
+train_synth_clip (guint8 *rgb, guint frames, guint height, guint width, gboolean fake, guint video_index,
+                  int augmentation_idx, double strength, guint32 seed)
+{
+  /* per-video appearance: one seed per video, so a video's clips share it */
+  const guint32 vs = seed * 7919u + video_index;
+  const guint32 cs = vs * 31u + (guint32) (augmentation_idx + 1);   /* per clip: noise, jitter */
+  const double size = MIN (height, width);
+  double bg[3], skin[3], shift[3];
+  const double face_r = size * (0.26 + 0.08 * u01 (vs, "face-r", 0));
+  const double fx0 = width * (0.42 + 0.16 * u01 (vs, "face-x", 0));
+  const double fy0 = height * (0.42 + 0.16 * u01 (vs, "face-y", 0));
+  const double vx = (u01 (vs, "face-vx", 0) - 0.5) * 0.04 * size, vy = (u01 (vs, "face-vy", 0) - 0.5) * 0.04 * size;
+  const double jx = (u01 (cs, "jitter", 0) - 0.5) * 0.06 * size, jy = (u01 (cs, "jitter", 1) - 0.5) * 0.06 * size;
+  const double tex_f = 2.0 + 3.0 * u01 (vs, "tex-f", 0), tex_a = 10 + 15 * u01 (vs, "tex-a", 0);
+  /* the pasted patch of a fake, relative to the face centre */
+  const double pr = face_r * (0.35 + 0.2 * u01 (vs, "patch-r", 0));
+  const double pa = 2 * G_PI * u01 (vs, "patch-a", 0), pd = (face_r - pr) * 0.6 * u01 (vs, "patch-d", 0);
+  const double seam_sign = u01 (vs, "seam-sign", 0) < 0.5 ? -1.0 : 1.0;
+  const double seam = seam_sign * 45.0 * strength;
+
+  for (int c = 0; c < 3; c++) {
+    bg[c] = 40 + 170 * u01 (vs, "bg", c);
+    skin[c] = (c == 0 ? 150 : c == 1 ? 110 : 90) + 60 * (u01 (vs, "skin", c) - 0.5);
+  }
+  /* colour shift of the pasted face: mostly towards red, its size varies per video */
+  shift[0] = (8 + 14 * u01 (vs, "shift", 0)) * strength;
+  shift[1] = (u01 (vs, "shift", 1) - 0.5) * 10 * strength;
+  shift[2] = -(6 + 10 * u01 (vs, "shift", 2)) * strength;
+
+  for (guint t = 0; t < frames; t++) {
+    const double fx = fx0 + vx * t + jx, fy = fy0 + vy * t + jy;
+    const double px = fx + pd * cos (pa), py = fy + pd * sin (pa);
+    for (guint y = 0; y < height; y++) {
+      for (guint x = 0; x < width; x++) {
+        guint8 *o = rgb + (((gsize) t * height + y) * width + x) * 3;
+        const double dfx = (x - fx) / face_r, dfy = (y - fy) / (face_r * 1.2);
+        const double dface = sqrt (dfx * dfx + dfy * dfy);
+        const double inside = CLAMP ((1.0 - dface) * face_r / 1.5, 0.0, 1.0);   /* soft edge */
+        const double tex = tex_a * sin (tex_f * 2 * G_PI * x / width + 0.7 * t) * cos (tex_f * G_PI * y / height);
+        const double dp = sqrt ((x - px) * (x - px) + (y - py) * (y - py));
+        const guint64 k = ((guint64) t * height + y) * width + x;
+        for (int c = 0; c < 3; c++) {
+          double shade = 1.0 - 0.25 * dface * dface;
+          double v = (1 - inside) * (bg[c] + tex) + inside * skin[c] * shade;
+          if (fake && inside > 0.5 && dp < pr + 1.0) {
+            /* the pasted region: colour shift, flatter shading; a seam ring at its edge */
+            double in = CLAMP (pr - dp + 0.5, 0.0, 1.0);
+            v = (1 - in) * v + in * (skin[c] + shift[c]);
+            if (fabs (dp - pr) < 1.0)
+              v += seam * (1.0 - fabs (dp - pr));
+          }
+          v += 10.0 * (u01 (cs, "noise", k * 3 + c) - 0.5);
+          o[c] = clamp_u8 (v);
+        }
+      }
+    }
+  }
+}
+
+char *
+train_synth_video_path (guint i)
+{
+  return g_strdup_printf ("videos/%s_%03u.mp4", i % 2 ? "fake" : "real", i);
+}
+
+void
+train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k)
+{
+  FvcCacheConfig config = { 0 };
+  g_autoptr (FvcCache) cache = NULL;
+  g_autoptr (GString) manifest = g_string_new ("video_path,label,group,fold\n");
+  g_autofree guint8 *rgb = g_malloc ((gsize) spec->frames * spec->size * spec->size * 3);
+  g_autofree char *manifest_path = g_build_filename (dir, "folds.csv", NULL);
+  GError *error = NULL;
+
+  config.num_frames = spec->frames;
+  config.size = spec->size;
+  config.sampler = g_strdup ("uniform");
+  config.short_video = g_strdup ("pad");
+  config.augmentations = spec->augmentations;
+  config.augment = g_strdup ("synthetic");
+  cache = fvc_cache_open (dir, &config, FVC_CACHE_OPEN_CREATE, &error);
+  ck_assert_msg (cache != NULL, "cache %s: %s", dir, error ? error->message : "?");
+
+  for (guint i = 0; i < spec->n_videos; i++) {
+    g_autofree char *video = train_synth_video_path (i);
+    gboolean fake = i % 2 == 1;
+
+    g_string_append_printf (manifest, "%s,%d,src_%03u,%u\n", video, fake, i / 2, i % k);
+    for (int a = -1; a < (int) spec->augmentations; a++) {
+      g_autofree char *name = fvc_clip_file_name (video, a);
+      g_autofree char *rel = g_build_filename (FVC_CACHE_CLIPS_DIR, name, NULL);
+      g_autofree char *path = g_build_filename (dir, rel, NULL);
+      FvcClipInfo info = { 0 };
+      FvcCacheRow row = { 0 };
+
+      train_synth_clip (rgb, spec->frames, spec->size, spec->size, fake, i, a, spec->strength, spec->seed);
+      info.video_path = video;
+      info.label = fake;
+      info.augmentation_idx = a;
+      info.seed = fvc_seed_from_path (video) + (a < 0 ? 0 : a);
+      info.frame_indices = (char *) "0,1,2,3,4,5";
+      info.pts_ns = (char *) "0,1,2,3,4,5";
+      info.config = (char *) fvc_cache_get_fingerprint (cache);
+      ck_assert_msg (fvc_clip_write (path, &info, spec->frames, spec->size, spec->size, rgb, &error), "%s",
+                     error ? error->message : "?");
+      row.clip_file = rel;
+      row.label = fake;
+      row.original_video = video;
+      row.augmentation_idx = a;
+      row.seed = info.seed;
+      row.frame_indices = (char *) "0,1,2,3,4,5";
+      ck_assert_msg (fvc_cache_append_row (dir, &row, &error), "%s", error ? error->message : "?");
+    }
+  }
+  ck_assert (g_file_set_contents (manifest_path, manifest->str, -1, NULL));
+  fvc_cache_config_clear (&config);
+}

@@ -1,0 +1,50 @@
+/* train-util.h — helpers for the training tests, element tests and benchmarks: backend tensors
+ * filled from plain double arrays, synthetic fake/real clips, and small clip caches written with
+ * the real cache code (fvc_clip_write + fvc_cache_append_row). Test code only. */
+#pragma once
+
+#include <glib.h>
+
+#include "fvc-backend.h"
+#include "fvc-cache.h"
+
+G_BEGIN_DECLS
+
+/* ---- backend tensors ---------------------------------------------------------------------- */
+
+/* Allocates @t on @be: F32 of @shape in @layout (NULL plain) with at least @nbytes. */
+void train_tensor_alloc (FvcBackend *be, FvcTensor *t, const char *name, guint n_dims, const gint64 *shape,
+                         const FvcLayout *layout, gsize nbytes);
+void train_tensor_free (FvcBackend *be, FvcTensor *t);
+/* Plain (C order) doubles in/out, through the backend's layout conversion. */
+void train_tensor_set (FvcBackend *be, FvcTensor *t, const double *plain);
+void train_tensor_get (FvcBackend *be, const FvcTensor *t, double *plain);
+/* Uniform doubles in [lo, hi) from a seeded stream (fvc_rng_range, name "test"). */
+void train_fill_uniform (double *a, gsize n, guint32 seed, double lo, double hi);
+
+/* ---- synthetic clips ---------------------------------------------------------------------- */
+
+/* One clip (T, H, W, 3) of video @video_index. Real clips: a smooth textured background, a
+ * moving face-like ellipse with soft edges and sensor noise. Fake clips: the same, with a patch
+ * pasted inside the face: colour-shifted, with a hard seam (a bright/dark ring at its border) and
+ * slightly blurred content, at a position and size that vary per video. @strength in [0, 1]
+ * scales the artefacts; everything is a function of (video_index, frame, pixel) and @seed. */
+void train_synth_clip (guint8 *rgb, guint frames, guint height, guint width, gboolean fake, guint video_index,
+                       int augmentation_idx, double strength, guint32 seed);
+
+typedef struct {
+  guint n_videos;          /* half real, half fake (even indices real) */
+  guint frames, size;
+  guint augmentations;     /* augmented clips per video besides the base clip */
+  double strength;         /* artefact strength of the fakes */
+  guint32 seed;
+} TrainSynthCache;
+
+/* Writes a cache under @dir: cache.ini, clips, augmented_metadata.csv (rows in video order),
+ * videos named "videos/real_NNN.mp4" / "videos/fake_NNN.mp4", and a fold manifest
+ * @dir/folds.csv (video_path,label,group,fold) with video i in fold i % @k. */
+void train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k);
+/* The video path of video @i as written in the manifest. (transfer full) */
+char *train_synth_video_path (guint i);
+
+G_END_DECLS
