@@ -1,10 +1,10 @@
-/* fvc-cmd-eval.c — `fvc-stream eval`: placeholder until its issue lands. */
+/* fvc-cmd-eval.c — `fvc-stream eval`: the validation of one trained (fold, model) of a run.
+ * The options and the work are fvc_fold_job_command() (fvc-fold-job.c), shared with `train`. */
 #include "fvc-cli.h"
-#include "fvc-error.h"
+#include "fvc-fold-job.h"
 
 gboolean
 fvc_cmd_eval (int argc, char **argv, GError **error)
 {
-  g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "not implemented yet");
-  return FALSE;
+  return fvc_fold_job_command (argc, argv, FALSE, error);
 }

@@ -1,10 +1,10 @@
-/* fvc-cmd-train.c — `fvc-stream train`: placeholder until its issue lands. */
+/* fvc-cmd-train.c — `fvc-stream train`: one (fold, model) of a prepared run, as one cluster job.
+ * The options and the work are fvc_fold_job_command() (fvc-fold-job.c), shared with `eval`. */
 #include "fvc-cli.h"
-#include "fvc-error.h"
+#include "fvc-fold-job.h"
 
 gboolean
 fvc_cmd_train (int argc, char **argv, GError **error)
 {
-  g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "not implemented yet");
-  return FALSE;
+  return fvc_fold_job_command (argc, argv, TRUE, error);
 }
