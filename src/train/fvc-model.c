@@ -3,6 +3,7 @@
  * The layer sequences themselves live in fvc-model-linear.c and fvc-model-naive-cnn.c. */
 #include "fvc-model-private.h"
 #include "fvc-error.h"
+#include "fvc-memstats.h"
 #include "fvc-seed.h"
 
 #include <math.h>
@@ -330,6 +331,7 @@ fvc_model_new (const FvcModelInfo *info, const FvcModelConfig *config, GError **
     return NULL;
   }
   m->info = info;
+  fvc_live_add (FVC_LIVE_MODELS, 1); /* --memstats; fvc_model_free() counts it down */
   m->config = *config;
   m->batches = g_ptr_array_new ();
   m->be = fvc_backend_new (config->device, error);
@@ -369,6 +371,8 @@ fvc_model_free (FvcModel *m)
 {
   if (m == NULL)
     return;
+  if (m->info != NULL)
+    fvc_live_add (FVC_LIVE_MODELS, -1);
   if (m->batches != NULL) {
     for (guint i = 0; i < m->batches->len; i++)
       batch_free (m, m->batches->pdata[i]);

@@ -3,6 +3,7 @@
 #include "fvc-tensor.h"
 #include "fvc-backend.h"
 #include "fvc-error.h"
+#include "fvc-memstats.h"
 
 #include <string.h>
 
@@ -84,8 +85,13 @@ fvc_arena_free (FvcArena *arena)
 {
   if (arena == NULL)
     return;
-  if (arena->base != NULL)
+  if (arena->base != NULL) {
     arena->backend->free (arena->backend, arena->base);
+    fvc_live_add (FVC_LIVE_TENSORS, -(gint64) arena->tensors->len);
+    fvc_live_add (FVC_LIVE_TENSOR_BYTES, -(gint64) arena->size);
+    if (arena->backend->device != FVC_DEVICE_CPU)
+      fvc_live_add (FVC_LIVE_DEVICE_BYTES, -(gint64) arena->size);
+  }
   g_hash_table_unref (arena->by_name);
   g_ptr_array_unref (arena->tensors);
   g_free (arena->label);
@@ -135,6 +141,11 @@ fvc_arena_allocate (FvcArena *arena, GError **error)
     ArenaEntry *e = arena->tensors->pdata[i];
     e->t.data = (guint8 *) arena->base + e->offset;
   }
+  /* Live counts for --memstats (fvc-memstats.h). */
+  fvc_live_add (FVC_LIVE_TENSORS, arena->tensors->len);
+  fvc_live_add (FVC_LIVE_TENSOR_BYTES, arena->size);
+  if (arena->backend->device != FVC_DEVICE_CPU)
+    fvc_live_add (FVC_LIVE_DEVICE_BYTES, arena->size);
   return TRUE;
 }
 
