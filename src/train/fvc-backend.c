@@ -43,6 +43,38 @@ fvc_backend_new (FvcDevice device, GError **error)
   return NULL;
 }
 
+const char *
+fvc_precision_name (FvcPrecision precision)
+{
+  static const char *const names[] = { "fp32", "tf32", "bf16" };
+  return (guint) precision < G_N_ELEMENTS (names) ? names[precision] : "unknown";
+}
+
+gboolean
+fvc_precision_from_name (const char *name, FvcPrecision *out)
+{
+  for (guint i = 0; i <= FVC_PRECISION_BF16; i++) {
+    if (g_strcmp0 (name, fvc_precision_name (i)) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+gboolean
+fvc_backend_set_precision (FvcBackend *be, FvcPrecision precision, GError **error)
+{
+  if (be->set_precision != NULL)
+    return be->set_precision (be, precision, error);
+  if (precision != FVC_PRECISION_FP32) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "precision %s: the %s backend computes in fp32 only",
+                 fvc_precision_name (precision), be->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 void
 fvc_backend_free (FvcBackend *be)
 {

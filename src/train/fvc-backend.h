@@ -72,12 +72,27 @@ typedef struct {
   float eps;
 } FvcAdamWUpdate;
 
+/* Arithmetic of the convolutions and matmuls; parameters, gradients and optimizer state stay
+ * float32 in every mode (bf16 is autocast-style: bf16 operands, fp32 accumulation and master
+ * weights). Backends without set_precision() do FP32 only. */
+typedef enum {
+  FVC_PRECISION_FP32,        /* float32 throughout (no TF32) */
+  FVC_PRECISION_TF32,        /* float32 storage, convolutions on TF32 tensor cores (PyTorch's cuDNN default) */
+  FVC_PRECISION_BF16,        /* bf16 convolution operands and activations, fp32 accumulation */
+} FvcPrecision;
+
+/* "fp32", "tf32", "bf16" */
+const char *fvc_precision_name (FvcPrecision precision);
+gboolean fvc_precision_from_name (const char *name, FvcPrecision *out);
+
 typedef struct {
   guint64 n_allocs;          /* alloc() calls that succeeded, ever */
   guint64 n_frees;
   guint64 bytes_in_use;      /* device bytes held now */
   guint64 peak_bytes;
   guint64 n_plans;           /* plans made, ever */
+  guint64 device_total_bytes;  /* the device's memory (cudaMemGetInfo) at the last allocation; 0 on the CPU */
+  guint64 device_free_bytes;
 } FvcBackendStats;
 
 struct _FvcBackend {
@@ -85,8 +100,11 @@ struct _FvcBackend {
   FvcDevice device;
   gboolean host_visible;     /* device pointers are host pointers (the CPU backend) */
   FvcBackendStats stats;     /* kept by the backend */
+  FvcPrecision precision;    /* set before any plan is made (fvc_backend_set_precision) */
 
   void (*destroy) (FvcBackend *be);
+  /* NULL: FVC_PRECISION_FP32 only. */
+  gboolean (*set_precision) (FvcBackend *be, FvcPrecision precision, GError **error);
 
   /* ---- memory (bytes; allocations are zeroed and at least FVC_ARENA_ALIGN aligned) ---- */
   gpointer (*alloc) (FvcBackend *be, gsize bytes, GError **error);
@@ -157,6 +175,8 @@ FvcBackend *fvc_backend_new (FvcDevice device, GError **error);
 void fvc_backend_free (FvcBackend *be);
 /* TRUE when this build can create a backend for @device (cuda: built with the CUDA backend). */
 gboolean fvc_backend_available (FvcDevice device);
+/* Before any plan: FVC_ERROR_UNSUPPORTED when @be cannot compute in @precision. */
+gboolean fvc_backend_set_precision (FvcBackend *be, FvcPrecision precision, GError **error);
 
 /* Implementations (one per backend file). */
 FvcBackend *fvc_backend_cpu_new (GError **error);

@@ -335,7 +335,7 @@ fvc_model_new (const FvcModelInfo *info, const FvcModelConfig *config, GError **
   m->config = *config;
   m->batches = g_ptr_array_new ();
   m->be = fvc_backend_new (config->device, error);
-  if (m->be == NULL)
+  if (m->be == NULL || !fvc_backend_set_precision (m->be, config->precision, error))
     return NULL;
 
   m->params = fvc_arena_new (m->be, "parameters");

@@ -58,6 +58,7 @@ typedef struct {
   gboolean training;             /* gradients, optimizer state and backward plans */
   gboolean accumulate;           /* training with more than one micro-batch per step */
   FvcDevice device;
+  FvcPrecision precision;        /* fp32 (default), tf32, bf16 (CUDA) */
 } FvcModelConfig;
 
 /* Makes the backend, the arenas and the plans for max_batch. Parameters are zero until

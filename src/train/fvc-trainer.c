@@ -117,6 +117,7 @@ fvc_trainer_new (const FvcTrainerConfig *config, GError **error)
   mc.training = TRUE;
   mc.accumulate = t->accum > 1;
   mc.device = config->device;
+  mc.precision = config->precision;
   t->model = fvc_model_new (info, &mc, error);
   if (t->model == NULL)
     return NULL;

@@ -26,6 +26,7 @@ typedef struct {
   FvcAdamWConfig adamw;
   guint32 seed;                  /* parameter initialisation */
   FvcDevice device;
+  FvcPrecision precision;        /* fp32 (default), tf32, bf16: fvc-backend.h */
   guint frames, height, width;   /* clip shape (T, H, W), RGB */
 } FvcTrainerConfig;
 
