@@ -153,6 +153,7 @@ fvc_trainer_resume (FvcTrainer *t, const char *path, GError **error)
   t->stats.epochs = info->epochs;
   t->stats.steps = info->steps;
   t->stats.clips = info->clips;
+  t->config.seed = info->seed;   /* the seed the parameters were initialised with */
   return TRUE;
 }
 

@@ -57,7 +57,8 @@ typedef struct _FvcTrainer FvcTrainer;
 /* Creates the model (arenas, plans) and initialises it from the seed. */
 FvcTrainer *fvc_trainer_new (const FvcTrainerConfig *config, GError **error);
 void fvc_trainer_free (FvcTrainer *trainer);
-/* Continues from a checkpoint: parameters, AdamW state and step count, epochs, clips. */
+/* Continues from a checkpoint: parameters, AdamW state and step count, epochs, clips, and the
+ * initialisation seed (recorded again in later checkpoints). */
 gboolean fvc_trainer_resume (FvcTrainer *trainer, const char *checkpoint_path, GError **error);
 
 guint fvc_trainer_get_batch_size (const FvcTrainer *trainer);
