@@ -84,6 +84,36 @@ fvc_augment_event_parse (GstEvent *event, FvcAugmentInfo *info)
   return TRUE;
 }
 
+/* ---- "fvc/epoch" -------------------------------------------------------------------------- */
+
+GstEvent *
+fvc_epoch_event_new (guint epoch, guint n_clips)
+{
+  GstStructure *s = gst_structure_new (FVC_EPOCH_EVENT_NAME, "epoch", G_TYPE_UINT, epoch, "clips", G_TYPE_UINT,
+                                       n_clips, NULL);
+  return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s);
+}
+
+gboolean
+fvc_epoch_event_parse (GstEvent *event, guint *epoch, guint *n_clips)
+{
+  const GstStructure *s;
+  guint e = 0, n = 0;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM)
+    return FALSE;
+  s = gst_event_get_structure (event);
+  if (s == NULL || !gst_structure_has_name (s, FVC_EPOCH_EVENT_NAME))
+    return FALSE;
+  gst_structure_get_uint (s, "epoch", &e);
+  gst_structure_get_uint (s, "clips", &n);
+  if (epoch)
+    *epoch = e;
+  if (n_clips)
+    *n_clips = n;
+  return TRUE;
+}
+
 /* ---- FvcFrameMeta ------------------------------------------------------------------------- */
 
 static GType

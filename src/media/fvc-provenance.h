@@ -16,6 +16,8 @@
  * 4. FvcClipMeta on every application/x-fvc-clip buffer (fvcclip): a GstStructure "fvc/clip" with
  *      video-path, label, augmentation-idx, seed, frame-indices, pts-ns (string, comma-separated),
  *      config (string, the cache fingerprint).
+ * 5. The serialized custom downstream event "fvc/epoch", sent by fvcclipsrc before the first clip
+ *    of every epoch: epoch (uint), clips (uint).
  *
  * libfvc is linked statically into the plugin and into test programs, so the meta registrations
  * look the API/implementation up by name first and register only once per process.
@@ -60,6 +62,15 @@ typedef struct {
 void fvc_augment_info_clear (FvcAugmentInfo *info);
 GstEvent *fvc_augment_event_new (const FvcAugmentInfo *info);
 gboolean fvc_augment_event_parse (GstEvent *event, FvcAugmentInfo *info);
+
+/* ---- "fvc/epoch" -------------------------------------------------------------------------- */
+
+/* Serialized (not sticky) custom downstream event that fvcclipsrc sends before the first clip of
+ * every epoch: epoch (uint, 0-based), clips (uint, clips in that epoch). */
+#define FVC_EPOCH_EVENT_NAME "fvc/epoch"
+GstEvent *fvc_epoch_event_new (guint epoch, guint n_clips);
+/* TRUE when @event is an "fvc/epoch" event; @epoch and @n_clips (either may be NULL) are set. */
+gboolean fvc_epoch_event_parse (GstEvent *event, guint *epoch, guint *n_clips);
 
 /* ---- FvcFrameMeta ------------------------------------------------------------------------- */
 
