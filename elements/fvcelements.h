@@ -10,8 +10,11 @@ G_BEGIN_DECLS
   X (fvcaugment) \
   X (fvcclip) \
   X (fvcclipsink) \
+  X (fvcclipsrc) \
   X (fvcdecodegate) \
+  X (fvcevalsink) \
   X (fvcsample) \
+  X (fvctrainsink) \
   /* end of list */
 
 #define FVC_DECLARE_ELEMENT(name) GST_ELEMENT_REGISTER_DECLARE (name);

@@ -140,15 +140,15 @@ train_synth_video_path (guint i)
   return g_strdup_printf ("videos/%s_%03u.mp4", i % 2 ? "fake" : "real", i);
 }
 
-void
-train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k)
+gboolean
+train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k, GError **error)
 {
   FvcCacheConfig config = { 0 };
   g_autoptr (FvcCache) cache = NULL;
   g_autoptr (GString) manifest = g_string_new ("video_path,label,group,fold\n");
   g_autofree guint8 *rgb = g_malloc ((gsize) spec->frames * spec->size * spec->size * 3);
   g_autofree char *manifest_path = g_build_filename (dir, "folds.csv", NULL);
-  GError *error = NULL;
+  gboolean ok = FALSE;
 
   config.num_frames = spec->frames;
   config.size = spec->size;
@@ -156,8 +156,9 @@ train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k)
   config.short_video = g_strdup ("pad");
   config.augmentations = spec->augmentations;
   config.augment = g_strdup ("synthetic");
-  cache = fvc_cache_open (dir, &config, FVC_CACHE_OPEN_CREATE, &error);
-  ck_assert_msg (cache != NULL, "cache %s: %s", dir, error ? error->message : "?");
+  cache = fvc_cache_open (dir, &config, FVC_CACHE_OPEN_CREATE, error);
+  if (cache == NULL)
+    goto out;
 
   for (guint i = 0; i < spec->n_videos; i++) {
     g_autofree char *video = train_synth_video_path (i);
@@ -179,17 +180,20 @@ train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k)
       info.frame_indices = (char *) "0,1,2,3,4,5";
       info.pts_ns = (char *) "0,1,2,3,4,5";
       info.config = (char *) fvc_cache_get_fingerprint (cache);
-      ck_assert_msg (fvc_clip_write (path, &info, spec->frames, spec->size, spec->size, rgb, &error), "%s",
-                     error ? error->message : "?");
+      if (!fvc_clip_write (path, &info, spec->frames, spec->size, spec->size, rgb, error))
+        goto out;
       row.clip_file = rel;
       row.label = fake;
       row.original_video = video;
       row.augmentation_idx = a;
       row.seed = info.seed;
       row.frame_indices = (char *) "0,1,2,3,4,5";
-      ck_assert_msg (fvc_cache_append_row (dir, &row, &error), "%s", error ? error->message : "?");
+      if (!fvc_cache_append_row (dir, &row, error))
+        goto out;
     }
   }
-  ck_assert (g_file_set_contents (manifest_path, manifest->str, -1, NULL));
+  ok = g_file_set_contents (manifest_path, manifest->str, -1, error);
+out:
   fvc_cache_config_clear (&config);
+  return ok;
 }

@@ -43,7 +43,7 @@ typedef struct {
 /* Writes a cache under @dir: cache.ini, clips, augmented_metadata.csv (rows in video order),
  * videos named "videos/real_NNN.mp4" / "videos/fake_NNN.mp4", and a fold manifest
  * @dir/folds.csv (video_path,label,group,fold) with video i in fold i % @k. */
-void train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k);
+gboolean train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k, GError **error);
 /* The video path of video @i as written in the manifest. (transfer full) */
 char *train_synth_video_path (guint i);
 
