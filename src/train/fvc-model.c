@@ -124,7 +124,8 @@ fvc_batch_plan (FvcModel *m, FvcBatch *b, guint plan_idx, const FvcPlanDesc *d, 
     fvc_tensor_init (a, b->act_name[act_idx], m->be->device, FVC_DTYPE_F32, 5, shape);
   }
   a->layout = plan->dst_layout;
-  a->nbytes = MAX (a->nbytes, plan->dst_bytes);
+  /* a backend layout says its own storage size (bf16 activations take half a float's) */
+  a->nbytes = a->layout != NULL ? plan->dst_bytes : MAX (a->nbytes, plan->dst_bytes);
   b->grad[act_idx] = *a;
   b->grad[act_idx].name = b->grad_name[act_idx];
   fvc_tensor_init (&b->ws[plan_idx], "workspace", m->be->device, FVC_DTYPE_U8, 1,
