@@ -18,7 +18,7 @@
 #define DEFAULT_FOLDS 5
 #define DEFAULT_SEED 42
 #define DEFAULT_EPOCHS 10
-#define DEFAULT_PROGRESS_INTERVAL 10
+#define DEFAULT_PROGRESS_INTERVAL 1
 
 typedef enum {
   K_STRING,   /* any text ("" allowed where it means "not set") */
@@ -52,7 +52,7 @@ static const KeyDef run_keys[] = {
   { "train", "learning_rate", K_DOUBLE, NULL, "AdamW learning rate" },
   { "train", "weight_decay", K_DOUBLE, NULL, "AdamW weight decay" },
   { "train", "device", K_STRING, NULL, "cpu or cuda" },
-  { "train", "progress_interval", K_UINT, NULL, "optimizer steps between progress lines" },
+  { "train", "progress_interval", K_UINT, NULL, "optimizer steps between rows of train_log.csv" },
 };
 
 /* Keys of a [model.<name>] group; their defaults come from the model table and [train]. */

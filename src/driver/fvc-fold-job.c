@@ -120,11 +120,9 @@ record_clip (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     g_string_free (line, TRUE);
     cl->clips++;
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-    const GstStructure *s = gst_event_get_structure (ev);
     guint epoch;
-    /* The source marks epoch boundaries with a custom event carrying the epoch number. */
-    if (s != NULL && strstr (gst_structure_get_name (s), "epoch") != NULL && gst_structure_get_uint (s, "epoch", &epoch))
+    /* fvcclipsrc marks each epoch with an "fvc/epoch" event before its first clip. */
+    if (fvc_epoch_event_parse (GST_PAD_PROBE_INFO_EVENT (info), &epoch, NULL))
       cl->epoch = epoch;
   }
   return GST_PAD_PROBE_OK;
@@ -215,12 +213,12 @@ on_train_message (Watch *w, const GstStructure *s)
     double epoch = 0, clips = 0, loss = NAN, acc = NAN;
     gint64 now = g_get_monotonic_time ();
     g_autofree char *t_epoch = field_text (s, "epoch"), *t_clips = field_text (s, "clips");
-    g_autofree char *t_loss = field_text (s, "mean-loss"), *t_acc = field_text (s, "accuracy");
+    g_autofree char *t_loss = field_text (s, "loss"), *t_acc = field_text (s, "accuracy");
     g_autofree char *detail = NULL;
     fprintf (w->epochs.f, "%s,%s,%s,%s\n", t_epoch, t_clips, t_loss, t_acc);
     get_number (s, "epoch", &epoch);
     get_number (s, "clips", &clips);
-    get_number (s, "mean-loss", &loss);
+    get_number (s, "loss", &loss);
     get_number (s, "accuracy", &acc);
     fvc_log_info ("%s: epoch %.0f/%u: mean loss %.4f, accuracy %.3f (%.0f clips, %.1f s)", label, epoch + 1,
                   job->model->epochs, loss, acc, clips, (now - w->epoch_start_us) / 1e6);
@@ -250,8 +248,6 @@ on_eval_message (Watch *w, const GstStructure *s)
     gsize offset;
   } counts[] = {
     { "n-videos", G_STRUCT_OFFSET (FvcFoldResult, n_videos) },
-    { "n-real", G_STRUCT_OFFSET (FvcFoldResult, n_real) },
-    { "n-fake", G_STRUCT_OFFSET (FvcFoldResult, n_fake) },
     { "tp", G_STRUCT_OFFSET (FvcFoldResult, tp) },
     { "fp", G_STRUCT_OFFSET (FvcFoldResult, fp) },
     { "tn", G_STRUCT_OFFSET (FvcFoldResult, tn) },
@@ -270,6 +266,9 @@ on_eval_message (Watch *w, const GstStructure *s)
     get_number (s, counts[i].field, &v);
     G_STRUCT_MEMBER (guint, r, counts[i].offset) = (guint) v;
   }
+  /* Fake is the positive class. */
+  r->n_fake = r->tp + r->fn;
+  r->n_real = r->tn + r->fp;
   w->have_metrics = TRUE;
 }
 

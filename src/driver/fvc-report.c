@@ -48,8 +48,11 @@ fold_file (const FvcRunDir *rd, guint fold, const char *model, const char *name)
   return g_build_filename (rd->dir, fold_name, model, name, NULL);
 }
 
-/* Training loss against (fractional) epochs: every progress row at clips / clips-per-epoch, or
- * the epoch means at 1..E when there are no progress rows. */
+#define MAX_LOSS_POINTS 400
+
+/* Training loss against (fractional) epochs: the progress rows at clips / clips-per-epoch,
+ * averaged in consecutive groups down to MAX_LOSS_POINTS; or, with fewer than two progress rows,
+ * the epoch means at 1..E. */
 static gboolean
 load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *s)
 {
@@ -61,18 +64,26 @@ load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *s)
 
   if (ep != NULL && ep->rows->len > 0)
     per_epoch = field_double (ep->rows->pdata[0], fvc_csv_table_column (ep, "clips"));
-  if (log != NULL && log->rows->len > 0 && per_epoch > 0) {
+  if (log != NULL && log->rows->len >= 2 && per_epoch > 0) {
     int c_clips = fvc_csv_table_column (log, "clips"), c_loss = fvc_csv_table_column (log, "loss");
-    for (guint i = 0; i < log->rows->len; i++) {
-      double x = field_double (log->rows->pdata[i], c_clips) / per_epoch;
-      double y = field_double (log->rows->pdata[i], c_loss);
+    guint n = log->rows->len, group = (n + MAX_LOSS_POINTS - 1) / MAX_LOSS_POINTS;
+    for (guint i = 0; i < n; i += group) {
+      double x = 0, y = 0;
+      guint m = 0;
+      for (guint j = i; j < MIN (n, i + group); j++, m++) {
+        x = field_double (log->rows->pdata[j], c_clips) / per_epoch;
+        y += field_double (log->rows->pdata[j], c_loss);
+      }
+      y /= m;
       g_array_append_val (s->x, x);
       g_array_append_val (s->y, y);
     }
-    return s->x->len > 0;
+    return TRUE;
   }
   if (ep != NULL) {
-    int c_epoch = fvc_csv_table_column (ep, "epoch"), c_loss = fvc_csv_table_column (ep, "mean_loss");
+    int c_epoch = fvc_csv_table_column (ep, "epoch"), c_loss = fvc_csv_table_column (ep, "loss");
+    if (c_loss < 0)
+      c_loss = fvc_csv_table_column (ep, "mean_loss");
     for (guint i = 0; i < ep->rows->len; i++) {
       double x = field_double (ep->rows->pdata[i], c_epoch) + 1;
       double y = field_double (ep->rows->pdata[i], c_loss);
@@ -190,8 +201,9 @@ figure_roc (const FvcRunDir *rd, const FvcResults *res, const char *dir, GError 
     guint drawn = 0;
     fvc_plot_panel_set_title (p, models[m]);
     fvc_plot_panel_set_labels (p, "false positive rate (reals called fake)", "true positive rate (fakes found)");
-    fvc_plot_panel_set_xrange (p, 0, 1);
-    fvc_plot_panel_set_yrange (p, 0, 1.0001);
+    /* A little margin: curves along the edges (a perfect fold) stay visible off the frame. */
+    fvc_plot_panel_set_xrange (p, -0.015, 1.015);
+    fvc_plot_panel_set_yrange (p, -0.015, 1.015);
     fvc_plot_panel_set_legend (p, FVC_PLOT_LEGEND_LOWER_RIGHT);
     for (guint k = 0; k < folds; k++) {
       const FvcFoldResult *r = fvc_results_peek (res, m, k);
