@@ -57,21 +57,6 @@ key (guint source, guint fake, guint t)
   return ((guint64) source << 40) | ((guint64) fake << 24) | t;
 }
 
-/* EXPERIMENT */
-static double
-xp (const char *name, double def)
-{
-  const char *e = g_getenv ("FVC_SYNTH_XP");
-  g_auto (GStrv) kv = NULL;
-  if (!e)
-    return def;
-  kv = g_strsplit (e, ",", -1);
-  for (guint i = 0; kv[i]; i++)
-    if (g_str_has_prefix (kv[i], name) && kv[i][strlen (name)] == '=')
-      return g_ascii_strtod (kv[i] + strlen (name) + 1, NULL);
-  return def;
-}
-
 static double
 rnd (const FvcSynthConfig *cfg, const char *name, guint64 counter, double lo, double hi)
 {
@@ -92,9 +77,15 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
   FaceLook *lk = &sc->look;
   double skin_r, tone;
 
-  for (int c = 0; c < 3; c++) {
-    sc->bg_a[c] = (float) rnd (cfg, "synth.bg_a", s * 4 + c, 20, 200);
-    sc->bg_b[c] = (float) rnd (cfg, "synth.bg_b", s * 4 + c, 40, 235);
+  /* A muted background: a mid grey with a slight tint and a low-contrast texture. Strong,
+   * saturated backgrounds vary more between sources than the artefacts differ between classes,
+   * and a small classifier trained on ~24 videos then learns the backgrounds (docs/dataset.md). */
+  {
+    double grey = rnd (cfg, "synth.bg_grey", s, 90, 160);
+    for (int c = 0; c < 3; c++) {
+      sc->bg_a[c] = (float) (grey + rnd (cfg, "synth.bg_tint", s * 4 + c, -15, 15));
+      sc->bg_b[c] = (float) (sc->bg_a[c] + rnd (cfg, "synth.bg_b", s * 4 + c, -28, 28));
+    }
   }
   sc->bg_vx = (float) (rnd (cfg, "synth.bg_vx", s, -0.8, 0.8) * px);
   sc->bg_vy = (float) (rnd (cfg, "synth.bg_vy", s, -0.5, 0.5) * px);
@@ -105,15 +96,13 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
   }
   sc->stripe_period = (float) (rnd (cfg, "synth.stripe_period", s, 10, 28) * px);
   sc->stripe_amp = (float) rnd (cfg, "synth.stripe_amp", s, 0.1, 0.5);
-  for (int c = 0; c < 3; c++)
-    sc->bg_b[c] = (float) (sc->bg_a[c] + xp ("bgc", 1.0) * (sc->bg_b[c] - sc->bg_a[c]));
-
   fill_tile (cfg, "synth.bg_tile", s, sc->bg_tile);
 
   sc->cx = cfg->width / 2.0 + rnd (cfg, "synth.cx", s, -0.06, 0.06) * cfg->height;
   sc->cy = cfg->height / 2.0 + rnd (cfg, "synth.cy", s, -0.04, 0.04) * cfg->height;
-  sc->rx = rnd (cfg, "synth.rx", s, 0.19, 0.23) * cfg->height * xp ("face", 1.0);
-  sc->ry = sc->rx * rnd (cfg, "synth.aspect", s, 1.15, 1.35);
+  /* The face fills most of the centre square, as in face-cropped deepfake datasets. */
+  sc->rx = rnd (cfg, "synth.rx", s, 0.27, 0.32) * cfg->height;
+  sc->ry = sc->rx * rnd (cfg, "synth.aspect", s, 1.1, 1.3);
   sc->ax = rnd (cfg, "synth.ax", s, 0.02, 0.07) * cfg->height;
   sc->ay = rnd (cfg, "synth.ay", s, 0.01, 0.04) * cfg->height;
   sc->fx = 1.0 / rnd (cfg, "synth.px", s, 30, 90);
@@ -135,13 +124,13 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
   sc->light_v = (float) rnd (cfg, "synth.light_v", s, -1, 0.3);
 
   /* Skin from pale to dark brown: one tone, then channel ratios. */
-  tone = rnd (cfg, "synth.skin_tone", s, 0, 1);
+  tone = rnd (cfg, "synth.skin_tone", s, 0.35, 0.75);
   skin_r = 110 + 130 * tone;
   lk->skin[0] = (float) skin_r;
   lk->skin[1] = (float) (skin_r * rnd (cfg, "synth.skin_g", s, 0.62, 0.82));
   lk->skin[2] = (float) (lk->skin[1] * rnd (cfg, "synth.skin_b", s, 0.65, 0.9));
   for (int c = 0; c < 3; c++) {
-    lk->hair[c] = (float) rnd (cfg, "synth.hair", s * 4 + c, 15, 110);
+    lk->hair[c] = (float) rnd (cfg, "synth.hair", s * 4 + c, 15, 60);
     lk->iris[c] = (float) rnd (cfg, "synth.iris", s * 4 + c, 30, 160);
   }
   lk->lip[0] = (float) (lk->skin[0] * 0.8);
@@ -300,7 +289,7 @@ face_shade (const FaceLook *lk, float light_u, float light_v, const Pose *p, flo
 typedef struct {
   FvcSynthVideo v;
   float tint[3];        /* colour mismatch of the paste, 8-bit levels */
-  float ring;           /* seam: signed darkening (<0) or brightening of the mask edge */
+  float ring;           /* halo: relative darkening (<0) or brightening along the mask edge */
   float feather;        /* mask edge width, px */
   float opacity;
   float blur_radius;    /* px; 0 = none */
@@ -309,7 +298,8 @@ typedef struct {
   float grid_amp;       /* upsampling-grid checkerboard: amplitude in 8-bit levels */
   float grid_cell;      /* and cell size, px */
   float mask_ru, mask_rv;  /* paste mask radii, face units */
-  float ring_w;
+  float ring_w;         /* halo width (gaussian sigma), px */
+  float lift;           /* exposure mismatch, 8-bit levels added to the paste */
 } Fake;
 
 static const char *const kind_names[FVC_SYNTH_N_KINDS] = { "real", "seam", "blur", "flicker", "ghost" };
@@ -403,17 +393,19 @@ fake_init (const FvcSynthConfig *cfg, guint index, Fake *f)
   f->opacity = 1.f;
   f->zoom = 1.0;
   f->feather = (float) (2.0 * px);
-  /* A small colour mismatch on top of the donor's own skin for every kind. */
+  /* Every kind: the donor's skin plus a colour mismatch (random direction) and an exposure
+   * mismatch (brighter), the generator's upsampling grid, and a halo along the mask edge. */
   for (int c = 0; c < 3; c++)
-    f->tint[c] = (float) (fvc_rng_normal (cfg->seed, "synth.tint", k + c) * 6.0);
-  f->mask_ru = (float) xp ("mr", 0.78);
-  f->mask_rv = f->mask_ru - 0.02f;
-  f->grid_amp = (float) (xp ("ga", 4.0) + xp ("gs", 6.0) * s);
-  f->grid_cell = (float) (rnd (cfg, "synth.grid_cell", k, xp ("c0", 1.5), xp ("c1", 2.5)) * px);
-
+    f->tint[c] = (float) (fvc_rng_normal (cfg->seed, "synth.tint", k + c) * 15.0);
+  f->lift = (float) (30.0 * (0.5 + 0.5 * s));
+  f->mask_ru = 0.78f;
+  f->mask_rv = 0.76f;
+  f->grid_amp = (float) (10.0 + 6.0 * s);
+  f->grid_cell = (float) (rnd (cfg, "synth.grid_cell", k, 1.8, 2.5) * px);
   sign = fvc_rng_uniform (cfg->seed, "synth.ring_sign", k) < 0.7 ? -1 : 1;
-  f->ring = (float) (sign * xp ("ra", 0.0) * (0.5 + 0.5 * s));
-  f->ring_w = (float) xp ("rw", 0.8);
+  f->ring = (float) (sign * 0.3 * (0.5 + 0.5 * s));
+  f->ring_w = (float) (1.2 * px);
+
   switch (f->v.kind) {
   case FVC_SYNTH_SEAM:
     for (int c = 0; c < 3; c++)
@@ -588,7 +580,7 @@ render_fake (Renderer *r, guint t, const Pose *target)
     p.cy += 2.0 * s * px * fvc_rng_range (cfg->seed, "synth.flicker_dy", k, -1, 1);
   }
   for (int c = 0; c < 3; c++)
-    tint[c] = f->tint[c] + bright;
+    tint[c] = f->tint[c] + f->lift + bright;
 
   for (guint y = 0; y < h; y++) {
     for (guint x = 0; x < w; x++) {
@@ -621,7 +613,7 @@ render_fake (Renderer *r, guint t, const Pose *target)
       if (f->ring != 0) {
         /* A blending seam: a thin band straddling the mask edge. */
         float d = ellipse_depth (&p, u, v, 0, 0.1f, f->mask_ru, f->mask_rv);
-        float band = expf (-d * d / (2 * f->ring_w * f->ring_w * (float) (px * px)));
+        float band = expf (-d * d / (2 * f->ring_w * f->ring_w));
         for (int c = 0; c < 3; c++)
           dst[c] *= 1.f + f->ring * band;
       }
