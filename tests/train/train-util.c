@@ -5,53 +5,8 @@
 #include "fvc-clip.h"
 #include "fvc-seed.h"
 
-#include <check.h>
 #include <math.h>
 #include <string.h>
-
-/* ---- backend tensors ---------------------------------------------------------------------- */
-
-void
-train_tensor_alloc (FvcBackend *be, FvcTensor *t, const char *name, guint n_dims, const gint64 *shape,
-                    const FvcLayout *layout, gsize nbytes)
-{
-  GError *error = NULL;
-
-  fvc_tensor_init (t, name, be->device, FVC_DTYPE_F32, n_dims, shape);
-  t->layout = layout;
-  t->nbytes = MAX (t->nbytes, nbytes);
-  t->data = be->alloc (be, t->nbytes, &error);
-  ck_assert_msg (t->data != NULL, "alloc %s: %s", name, error ? error->message : "?");
-}
-
-void
-train_tensor_free (FvcBackend *be, FvcTensor *t)
-{
-  be->free (be, t->data);
-  t->data = NULL;
-}
-
-void
-train_tensor_set (FvcBackend *be, FvcTensor *t, const double *plain)
-{
-  g_autofree float *f = g_new (float, t->numel);
-  GError *error = NULL;
-
-  for (gsize i = 0; i < t->numel; i++)
-    f[i] = (float) plain[i];
-  ck_assert_msg (be->from_plain (be, f, t, &error), "from_plain %s: %s", t->name, error ? error->message : "?");
-}
-
-void
-train_tensor_get (FvcBackend *be, const FvcTensor *t, double *plain)
-{
-  g_autofree float *f = g_new (float, t->numel);
-  GError *error = NULL;
-
-  ck_assert_msg (be->to_plain (be, t, f, &error), "to_plain %s: %s", t->name, error ? error->message : "?");
-  for (gsize i = 0; i < t->numel; i++)
-    plain[i] = f[i];
-}
 
 void
 train_fill_uniform (double *a, gsize n, guint32 seed, double lo, double hi)

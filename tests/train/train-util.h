@@ -1,24 +1,14 @@
-/* train-util.h — helpers for the training tests, element tests and benchmarks: backend tensors
- * filled from plain double arrays, synthetic fake/real clips, and small clip caches written with
- * the real cache code (fvc_clip_write + fvc_cache_append_row). Test code only. */
+/* train-util.h — helpers for the training tests, element tests and benchmarks: synthetic fake/real
+ * clips, and small clip caches written with the real cache code (fvc_clip_write +
+ * fvc_cache_append_row). No Check here: the element tests link GStreamer's own copy of it. */
 #pragma once
 
 #include <glib.h>
 
-#include "fvc-backend.h"
 #include "fvc-cache.h"
 
 G_BEGIN_DECLS
 
-/* ---- backend tensors ---------------------------------------------------------------------- */
-
-/* Allocates @t on @be: F32 of @shape in @layout (NULL plain) with at least @nbytes. */
-void train_tensor_alloc (FvcBackend *be, FvcTensor *t, const char *name, guint n_dims, const gint64 *shape,
-                         const FvcLayout *layout, gsize nbytes);
-void train_tensor_free (FvcBackend *be, FvcTensor *t);
-/* Plain (C order) doubles in/out, through the backend's layout conversion. */
-void train_tensor_set (FvcBackend *be, FvcTensor *t, const double *plain);
-void train_tensor_get (FvcBackend *be, const FvcTensor *t, double *plain);
 /* Uniform doubles in [lo, hi) from a seeded stream (fvc_rng_range, name "test"). */
 void train_fill_uniform (double *a, gsize n, guint32 seed, double lo, double hi);
 
