@@ -152,3 +152,76 @@ out:
   fvc_cache_config_clear (&config);
   return ok;
 }
+
+/* ---- pipelines ---------------------------------------------------------------------------- */
+
+gboolean
+train_run_pipeline (const char *description, const char *probe_element, GstPadProbeCallback probe,
+                    gpointer probe_data, GPtrArray *messages, guint timeout_s, char **error_text)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+  GstBus *bus;
+  gboolean eos = FALSE, done = FALSE;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+
+  if (pipeline == NULL || error != NULL) {
+    if (error_text)
+      *error_text = g_strdup_printf ("parse: %s", error ? error->message : "?");
+    g_clear_error (&error);
+    gst_clear_object (&pipeline);
+    return FALSE;
+  }
+  if (probe_element != NULL) {
+    GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), probe_element);
+    GstPad *pad = e ? gst_element_get_static_pad (e, "sink") : NULL;
+    g_assert (pad != NULL);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, probe, probe_data, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (e);
+  }
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while (!done) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *msg = left > 0 ? gst_bus_timed_pop_filtered (bus, left * GST_USECOND, GST_MESSAGE_EOS |
+                                                             GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT) : NULL;
+    if (msg == NULL) {
+      if (error_text)
+        *error_text = g_strdup ("timeout");
+      break;
+    }
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        eos = done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (msg, &error, NULL);
+        if (error_text)
+          *error_text = g_strdup (error->message);
+        g_clear_error (&error);
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ELEMENT:
+        if (messages != NULL && gst_message_get_structure (msg) != NULL)
+          g_ptr_array_add (messages, gst_structure_copy (gst_message_get_structure (msg)));
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  return eos;
+}
+
+const GstStructure *
+train_find_message (GPtrArray *messages, const char *name, guint nth)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (gst_structure_has_name (messages->pdata[i], name) && nth-- == 0)
+      return messages->pdata[i];
+  return NULL;
+}

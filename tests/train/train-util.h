@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 
 #include "fvc-cache.h"
 
@@ -36,5 +37,17 @@ typedef struct {
 gboolean train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k, GError **error);
 /* The video path of video @i as written in the manifest. (transfer full) */
 char *train_synth_video_path (guint i);
+
+/* ---- pipelines --------------------------------------------------------------------------- */
+
+/* Runs gst_parse_launch (@description) to EOS or the first error (@timeout_s at most). When
+ * @probe_element is set, @probe is attached to that element's sink pad for buffers and
+ * downstream events. Element messages are appended to @messages (GstStructure copies) when not
+ * NULL. Returns TRUE at EOS; otherwise *@error_text (when not NULL) gets the error message (or
+ * "timeout", or the parse error). */
+gboolean train_run_pipeline (const char *description, const char *probe_element, GstPadProbeCallback probe,
+                             gpointer probe_data, GPtrArray *messages, guint timeout_s, char **error_text);
+/* The first structure named @name in @messages, or NULL. */
+const GstStructure *train_find_message (GPtrArray *messages, const char *name, guint nth);
 
 G_END_DECLS
