@@ -21,7 +21,8 @@
  * checkpoint is written to `checkpoint-location` (safetensors with PyTorch parameter names and
  * the AdamW state, atomically) and "fvc-train-done" (checkpoint, epochs, steps, clips) is posted.
  * `resume-from` continues a checkpoint of the same model and clip shape exactly: parameters,
- * AdamW state and step count.
+ * AdamW state and step count. `device=cuda` trains on the GPU (builds with the CUDA backend), where
+ * `precision` may also be tf32 or bf16 (docs/training.md, "GPU").
  *
  * ## Example launch lines
  * |[
@@ -52,6 +53,7 @@ GST_DEBUG_CATEGORY_STATIC (fvc_train_sink_debug);
 #define DEFAULT_WEIGHT_DECAY FVC_ADAMW_DEFAULT_WEIGHT_DECAY
 #define DEFAULT_SEED 0
 #define DEFAULT_DEVICE FVC_DEVICE_CPU
+#define DEFAULT_PRECISION FVC_PRECISION_FP32
 #define DEFAULT_PROGRESS_INTERVAL 10
 
 enum {
@@ -67,6 +69,7 @@ enum {
   PROP_RESUME_FROM,
   PROP_PROGRESS_INTERVAL,
   PROP_STEPS,
+  PROP_PRECISION,
 };
 
 typedef struct {
@@ -74,6 +77,7 @@ typedef struct {
   guint batch_size, accumulation_steps, seed, progress_interval;
   double learning_rate, weight_decay;
   FvcDevice device;
+  FvcPrecision precision;
   char *checkpoint_location, *resume_from;
 } Settings;
 
@@ -115,6 +119,21 @@ fvc_train_device_get_type (void)
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("FvcTrainDevice", values));
+  return type;
+}
+
+GType
+fvc_train_precision_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    { FVC_PRECISION_FP32, "float32 throughout", "fp32" },
+    { FVC_PRECISION_TF32, "float32 storage, TF32 tensor-core convolutions (cuda)", "tf32" },
+    { FVC_PRECISION_BF16, "bf16 convolutions and activations, fp32 accumulation and weights (cuda)", "bf16" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("FvcTrainPrecision", values));
   return type;
 }
 
@@ -225,6 +244,7 @@ fvc_train_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   c.adamw.weight_decay = self->s.weight_decay;
   c.seed = self->s.seed;
   c.device = self->s.device;
+  c.precision = self->s.precision;
   c.frames = frames;
   c.height = height;
   c.width = width;
@@ -442,6 +462,7 @@ fvc_train_sink_set_property (GObject *object, guint prop_id, const GValue *value
     case PROP_WEIGHT_DECAY: s->weight_decay = g_value_get_double (value); break;
     case PROP_SEED: s->seed = g_value_get_uint (value); break;
     case PROP_DEVICE: s->device = g_value_get_enum (value); break;
+    case PROP_PRECISION: s->precision = g_value_get_enum (value); break;
     case PROP_CHECKPOINT_LOCATION:
       g_free (s->checkpoint_location);
       s->checkpoint_location = g_value_dup_string (value);
@@ -468,6 +489,7 @@ fvc_train_sink_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_WEIGHT_DECAY: g_value_set_double (value, s->weight_decay); break;
     case PROP_SEED: g_value_set_uint (value, s->seed); break;
     case PROP_DEVICE: g_value_set_enum (value, s->device); break;
+    case PROP_PRECISION: g_value_set_enum (value, s->precision); break;
     case PROP_CHECKPOINT_LOCATION: g_value_set_string (value, s->checkpoint_location); break;
     case PROP_RESUME_FROM: g_value_set_string (value, s->resume_from); break;
     case PROP_PROGRESS_INTERVAL: g_value_set_uint (value, s->progress_interval); break;
@@ -523,6 +545,10 @@ fvc_train_sink_class_init (FvcTrainSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device", "Where to train (cuda only in builds with the CUDA backend)",
                          FVC_TYPE_TRAIN_DEVICE, DEFAULT_DEVICE, flags));
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision", "Arithmetic of convolutions and matmuls; weights, gradients and "
+                         "AdamW stay float32 (tf32 and bf16 need device=cuda; docs/training.md)",
+                         FVC_TYPE_TRAIN_PRECISION, DEFAULT_PRECISION, flags));
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT_LOCATION,
       g_param_spec_string ("checkpoint-location", "Checkpoint location", "Where to write the checkpoint at EOS "
                            "(safetensors; none when unset)", NULL, flags));
@@ -548,6 +574,7 @@ fvc_train_sink_class_init (FvcTrainSinkClass *klass)
   sink_class->render = GST_DEBUG_FUNCPTR (fvc_train_sink_render);
 
   gst_type_mark_as_plugin_api (FVC_TYPE_TRAIN_DEVICE, 0);
+  gst_type_mark_as_plugin_api (FVC_TYPE_TRAIN_PRECISION, 0);
 }
 
 static void
@@ -562,6 +589,7 @@ fvc_train_sink_init (FvcTrainSink *self)
   s->weight_decay = DEFAULT_WEIGHT_DECAY;
   s->seed = DEFAULT_SEED;
   s->device = DEFAULT_DEVICE;
+  s->precision = DEFAULT_PRECISION;
   s->progress_interval = DEFAULT_PROGRESS_INTERVAL;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }

@@ -150,6 +150,8 @@ struct _CudaBackend {
   FvcCudnn *dnn;
   guint8 *scratch;
   gsize scratch_bytes;
+  float *reduce;                     /* partial sums of the fused linear layer (grown per shape) */
+  gsize reduce_bytes;
   GHashTable *sizes;                 /* device pointer -> bytes */
   GHashTable *host_sizes;            /* pinned host pointer -> bytes */
   /* settings, read from the environment at creation */
@@ -338,7 +340,7 @@ op_init (Op *op, OpRun run, const FvcPlan *plan, guint n, const FvcTensor *const
   op->plan = plan;
   for (guint i = 0; i < n; i++) {
     if (t[i] != NULL) {
-      op->t[i] = *t[i];
+      memcpy (&op->t[i], t[i], sizeof (FvcTensor));   /* padding too: records are compared bytewise */
       op->present |= 1u << i;
     }
   }
@@ -783,10 +785,10 @@ conv_plan_init (CudaBackend *cb, ConvPlan *p, GError **error)
     g_autoptr (GError) e = NULL;
     if (conv_plan_try (cb, p, formats[i], &e))
       return TRUE;
+    /* any failure (no algorithm, a descriptor cuDNN refuses for this type) moves to the next format */
     g_string_append_printf (why, "%s%s: %s", why->len ? "; " : "", layout_name (layout_for (formats[i].type,
                             formats[i].order)), e->message);
-    if (!g_error_matches (e, FVC_ERROR, FVC_ERROR_UNSUPPORTED))
-      break;
+    cudaGetLastError ();
   }
   g_set_error (error, FVC_ERROR, FVC_ERROR_DEVICE, "conv3d %ux%ux%ux%ux%u -> %u channels: %s", d->n, d->c, d->t, d->h,
                d->w, d->out_c, why->str);
@@ -817,7 +819,7 @@ pool_plan_init (CudaBackend *cb, PoolPlan *p, GError **error)
   if (cb->pool_cudnn) {
     g_autoptr (GError) e = NULL;
     p->pool = fvc_cudnn_pool_new (cb->dnn, d->n, d->c, d->t, d->h, d->w, d->kernel, dnn_type (p->xs.type),
-                                  dnn_order (p->xs.order), cb->cudnn_probe && d->training, &e);
+                                  dnn_order (p->xs.order), cb->cudnn_probe, &e);
     if (p->pool == NULL && !g_error_matches (e, FVC_ERROR, FVC_ERROR_UNSUPPORTED)) {
       g_propagate_error (error, g_steal_pointer (&e));
       return FALSE;
@@ -1103,8 +1105,7 @@ run_linear_u8_forward (CudaBackend *cb, const Op *op, GError **error)
 {
   const FvcTensor *u8 = &op->t[0];
   FVC_CU_TRY (fvc_cuk_linear_u8_forward (u8->data, u8->shape[0], u8->shape[1], u8->shape[2] * u8->shape[3],
-                                         op->t[1].data, op->t[2].data, op->t[3].data, (float *) cb->scratch,
-                                         cb->stream));
+                                         op->t[1].data, op->t[2].data, op->t[3].data, cb->reduce, cb->stream));
   return TRUE;
 fail:
   return FALSE;
@@ -1201,8 +1202,8 @@ cuda_normalize_input (FvcBackend *be, const FvcTensor *u8, FvcTensor *out, GErro
   g_return_val_if_fail (u8->shape[4] == 3 && out->numel == u8->numel, FALSE);
   if (!cb->fuse_input)
     return record (cb, run_normalize, NULL, 2, (const FvcTensor *[]) { u8, out }, W (1), 0.f, error);
-  /* An earlier lazy input elsewhere must exist before it is forgotten. */
-  if (cb->lazy.active && cb->lazy.x.data != out->data && !lazy_materialize (cb, error))
+  /* An earlier lazy input elsewhere must exist before it is forgotten (unless its clips are gone). */
+  if (cb->lazy.active && cb->lazy.x.data != out->data && !cb->lazy.stale && !lazy_materialize (cb, error))
     return FALSE;
   cb->lazy.active = TRUE;
   cb->lazy.stale = FALSE;
@@ -1275,6 +1276,30 @@ cuda_avgpool_global_backward (FvcBackend *be, const FvcPlan *plan, const FvcTens
   return record (CB (be), run_gap_backward, plan, 2, (const FvcTensor *[]) { dy, dx }, W (1), 0.f, error);
 }
 
+/* The fused layer's partial sums: a buffer of the backend, grown when a larger shape first comes
+ * (recorded work and graphs hold its address, so they go first). */
+static gboolean
+reduce_reserve (CudaBackend *cb, gsize bytes, GError **error)
+{
+  void *p = NULL;
+
+  if (bytes <= cb->reduce_bytes)
+    return TRUE;
+  bytes = align_up (MAX (bytes, (gsize) 1 << 16));
+  if (!flush (cb, error))
+    return FALSE;
+  FVC_CU_TRY (cudaStreamSynchronize (cb->stream));
+  graphs_clear (cb);
+  FVC_CU_TRY (cudaMalloc (&p, bytes));
+  cb->counters.device_mallocs++;
+  cudaFree (cb->reduce);
+  cb->reduce = p;
+  cb->reduce_bytes = bytes;
+  return TRUE;
+fail:
+  return FALSE;
+}
+
 static gboolean
 cuda_linear_forward (FvcBackend *be, const FvcTensor *x, const FvcTensor *w, const FvcTensor *b, FvcTensor *y,
                      GError **error)
@@ -1282,6 +1307,10 @@ cuda_linear_forward (FvcBackend *be, const FvcTensor *x, const FvcTensor *w, con
   CudaBackend *cb = CB (be);
 
   if (lazy_is (cb, x) && w->shape[0] == 1) {
+    const FvcTensor *u8 = &cb->lazy.u8;
+    if (!reduce_reserve (cb, fvc_cuk_linear_u8_partial_floats (u8->shape[0], u8->shape[1],
+                                                               u8->shape[2] * u8->shape[3]) * sizeof (float), error))
+      return FALSE;
     cb->counters.fused_input_ops++;
     return record (cb, run_linear_u8_forward, NULL, 4, (const FvcTensor *[]) { &cb->lazy.u8, w, b, y }, W (3), 0.f,
                    error);
@@ -1438,6 +1467,8 @@ cuda_destroy (FvcBackend *be)
     cublasDestroy (cb->blas);
   if (cb->blas_ws)
     cudaFree (cb->blas_ws);
+  if (cb->reduce)
+    cudaFree (cb->reduce);
   if (cb->stream)
     cudaStreamDestroy (cb->stream);
   if (cb->sizes)
