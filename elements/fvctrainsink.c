@@ -307,6 +307,24 @@ post_progress (FvcTrainSink *self, const FvcTrainerStats *st)
   self->last_loss_clips = st->loss_clips;
 }
 
+/* After every clip and every epoch end: at most one optimizer step since the last call, so a
+ * multiple of the interval is never skipped. */
+static void
+maybe_progress (FvcTrainSink *self)
+{
+  const FvcTrainerStats *st = fvc_trainer_get_stats (self->trainer);
+  guint interval = self->s.progress_interval;
+
+  if (st->steps == self->last_steps)
+    return;
+  if (interval > 0 && st->steps % interval == 0)
+    post_progress (self, st);
+  self->last_steps = st->steps;
+  GST_OBJECT_LOCK (self);
+  self->steps = st->steps;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static GstFlowReturn
 fvc_train_sink_render (GstBaseSink *sink, GstBuffer *buf)
 {
@@ -332,17 +350,7 @@ fvc_train_sink_render (GstBaseSink *sink, GstBuffer *buf)
     goto train_failed;
   self->epoch_open = TRUE;
 
-  st = fvc_trainer_get_stats (self->trainer);
-  if (st->steps != self->last_steps) {
-    guint interval = self->s.progress_interval;
-    /* one step at most per clip, so a multiple of the interval is never skipped */
-    if (interval > 0 && st->steps % interval == 0)
-      post_progress (self, st);
-    self->last_steps = st->steps;
-    GST_OBJECT_LOCK (self);
-    self->steps = st->steps;
-    GST_OBJECT_UNLOCK (self);
-  }
+  maybe_progress (self);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -377,6 +385,7 @@ finish_epoch (FvcTrainSink *self)
                        self->epoch));
     return FALSE;
   }
+  maybe_progress (self);
   st = fvc_trainer_get_stats (self->trainer);
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
       gst_structure_new ("fvc-train-epoch",
@@ -385,10 +394,6 @@ finish_epoch (FvcTrainSink *self)
           "accuracy", G_TYPE_DOUBLE, sum.accuracy,
           "clips", G_TYPE_UINT64, sum.clips,
           "steps", G_TYPE_UINT64, st->steps, NULL)));
-  GST_OBJECT_LOCK (self);
-  self->steps = st->steps;
-  GST_OBJECT_UNLOCK (self);
-  self->last_steps = st->steps;
   self->epoch_open = FALSE;
   self->epoch++;
   return TRUE;
