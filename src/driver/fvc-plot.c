@@ -31,6 +31,7 @@ typedef struct {
   guint n;
   guint color;
   gboolean dashed, markers;
+  gboolean faint;
 } Line;
 
 typedef struct {
@@ -202,6 +203,13 @@ fvc_plot_panel_add_line (FvcPlotPanel *p, const char *label, const double *x, co
 }
 
 void
+fvc_plot_panel_add_faint_line (FvcPlotPanel *p, const double *x, const double *y, guint n, guint color)
+{
+  fvc_plot_panel_add_line (p, NULL, x, y, n, color, FALSE, FALSE);
+  ((Line *) p->lines->pdata[p->lines->len - 1])->faint = TRUE;
+}
+
+void
 fvc_plot_panel_add_hline (FvcPlotPanel *p, double y, const char *label)
 {
   HLine *h = g_new0 (HLine, 1);
@@ -354,8 +362,11 @@ data_ranges (const FvcPlotPanel *p, double *xmin, double *xmax, double *ymin, do
   } else {
     /* Pad and round outwards to the tick step, so the data never touches the frame. */
     double pad = (y1 - y0) * 0.05, step;
+    gboolean non_negative = y0 >= 0;
     y0 -= pad;
     y1 += pad;
+    if (non_negative && y0 < 0)
+      y0 = 0;
     step = nice_step (y1 - y0, 5);
     y0 = floor (y0 / step) * step;
     y1 = ceil (y1 / step) * step;
@@ -555,10 +566,48 @@ draw_legend (cairo_t *cr, const FvcPlotPanel *p, const Frame *f)
 }
 
 static void
+draw_line (cairo_t *cr, const Frame *f, const Line *l)
+{
+  const double dash[] = { 6, 4 };
+  gboolean pen = FALSE;
+
+  if (l->faint) {
+    const double *c = palette[l->color % G_N_ELEMENTS (palette)];
+    cairo_set_source_rgba (cr, c[0], c[1], c[2], 0.28);
+    cairo_set_line_width (cr, 1);
+  } else {
+    set_color (cr, l->color);
+    cairo_set_line_width (cr, 2);
+  }
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_dash (cr, dash, l->dashed ? 2 : 0, 0);
+  for (guint k = 0; k < l->n; k++) {
+    if (!isfinite (l->x[k]) || !isfinite (l->y[k])) {
+      pen = FALSE;
+      continue;
+    }
+    if (pen)
+      cairo_line_to (cr, fx (f, l->x[k]), fy (f, l->y[k]));
+    else
+      cairo_move_to (cr, fx (f, l->x[k]), fy (f, l->y[k]));
+    pen = TRUE;
+  }
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  if (l->markers) {
+    for (guint k = 0; k < l->n; k++) {
+      if (!isfinite (l->x[k]) || !isfinite (l->y[k]))
+        continue;
+      cairo_arc (cr, fx (f, l->x[k]), fy (f, l->y[k]), 3.2, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+  }
+}
+
+static void
 draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw, double ph)
 {
   Frame f;
-  const double dash[] = { 6, 4 };
 
   f.left = px + 66;
   f.right = px + pw - 18;
@@ -630,35 +679,13 @@ draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw,
     cairo_stroke (cr);
     cairo_set_dash (cr, NULL, 0, 0);
   }
-  for (guint i = 0; i < p->lines->len; i++) {
-    const Line *l = p->lines->pdata[i];
-    gboolean pen = FALSE;
-    set_color (cr, l->color);
-    cairo_set_line_width (cr, 2);
-    cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-    cairo_set_dash (cr, dash, l->dashed ? 2 : 0, 0);
-    for (guint k = 0; k < l->n; k++) {
-      if (!isfinite (l->x[k]) || !isfinite (l->y[k])) {
-        pen = FALSE;
-        continue;
-      }
-      if (pen)
-        cairo_line_to (cr, fx (&f, l->x[k]), fy (&f, l->y[k]));
-      else
-        cairo_move_to (cr, fx (&f, l->x[k]), fy (&f, l->y[k]));
-      pen = TRUE;
-    }
-    cairo_stroke (cr);
-    cairo_set_dash (cr, NULL, 0, 0);
-    if (l->markers) {
-      for (guint k = 0; k < l->n; k++) {
-        if (!isfinite (l->x[k]) || !isfinite (l->y[k]))
-          continue;
-        cairo_arc (cr, fx (&f, l->x[k]), fy (&f, l->y[k]), 3, 0, 2 * G_PI);
-        cairo_fill (cr);
-      }
-    }
-  }
+  /* Faint lines under the others. */
+  for (guint i = 0; i < p->lines->len; i++)
+    if (((Line *) p->lines->pdata[i])->faint)
+      draw_line (cr, &f, p->lines->pdata[i]);
+  for (guint i = 0; i < p->lines->len; i++)
+    if (!((Line *) p->lines->pdata[i])->faint)
+      draw_line (cr, &f, p->lines->pdata[i]);
   cairo_restore (cr);
 
   /* Values above the bars, outside the clip so a value near the top is still readable. */

@@ -37,6 +37,8 @@ void fvc_plot_panel_set_note (FvcPlotPanel *p, const char *note);
 /* Colour @color of the palette (taken modulo its size). Non-finite points break the line. */
 void fvc_plot_panel_add_line (FvcPlotPanel *p, const char *label, const double *x, const double *y, guint n,
                               guint color, gboolean dashed, gboolean markers);
+/* A thin, half-transparent line without a legend entry: the raw data behind a summary line. */
+void fvc_plot_panel_add_faint_line (FvcPlotPanel *p, const double *x, const double *y, guint n, guint color);
 /* Horizontal reference line (grey, dashed), with its label in the legend when not NULL. */
 void fvc_plot_panel_add_hline (FvcPlotPanel *p, double y, const char *label);
 

@@ -50,11 +50,11 @@ fold_file (const FvcRunDir *rd, guint fold, const char *model, const char *name)
 
 #define MAX_LOSS_POINTS 400
 
-/* Training loss against (fractional) epochs: the progress rows at clips / clips-per-epoch,
- * averaged in consecutive groups down to MAX_LOSS_POINTS; or, with fewer than two progress rows,
- * the epoch means at 1..E. */
+/* The loss of every progress row (one per optimizer step by default) against fractional epochs
+ * (clips trained so far / clips per epoch), averaged in consecutive groups down to
+ * MAX_LOSS_POINTS; and the epoch means, drawn at the middle of their epoch. */
 static gboolean
-load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *s)
+load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *steps, Series *epochs)
 {
   g_autofree char *log_path = fold_file (rd, fold, model, "train_log.csv");
   g_autofree char *epochs_path = fold_file (rd, fold, model, "train_epochs.csv");
@@ -62,8 +62,16 @@ load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *s)
   g_autoptr (FvcCsvTable) ep = fvc_csv_read (epochs_path, FVC_CSV_NONE, NULL);
   double per_epoch = NAN;
 
-  if (ep != NULL && ep->rows->len > 0)
+  if (ep != NULL && ep->rows->len > 0) {
+    int c_epoch = fvc_csv_table_column (ep, "epoch"), c_loss = fvc_csv_table_column (ep, "mean_loss");
     per_epoch = field_double (ep->rows->pdata[0], fvc_csv_table_column (ep, "clips"));
+    for (guint i = 0; i < ep->rows->len; i++) {
+      double x = field_double (ep->rows->pdata[i], c_epoch) + 0.5;
+      double y = field_double (ep->rows->pdata[i], c_loss);
+      g_array_append_val (epochs->x, x);
+      g_array_append_val (epochs->y, y);
+    }
+  }
   if (log != NULL && log->rows->len >= 2 && per_epoch > 0) {
     int c_clips = fvc_csv_table_column (log, "clips"), c_loss = fvc_csv_table_column (log, "loss");
     guint n = log->rows->len, group = (n + MAX_LOSS_POINTS - 1) / MAX_LOSS_POINTS;
@@ -75,23 +83,11 @@ load_loss (const FvcRunDir *rd, guint fold, const char *model, Series *s)
         y += field_double (log->rows->pdata[j], c_loss);
       }
       y /= m;
-      g_array_append_val (s->x, x);
-      g_array_append_val (s->y, y);
-    }
-    return TRUE;
-  }
-  if (ep != NULL) {
-    int c_epoch = fvc_csv_table_column (ep, "epoch"), c_loss = fvc_csv_table_column (ep, "loss");
-    if (c_loss < 0)
-      c_loss = fvc_csv_table_column (ep, "mean_loss");
-    for (guint i = 0; i < ep->rows->len; i++) {
-      double x = field_double (ep->rows->pdata[i], c_epoch) + 1;
-      double y = field_double (ep->rows->pdata[i], c_loss);
-      g_array_append_val (s->x, x);
-      g_array_append_val (s->y, y);
+      g_array_append_val (steps->x, x);
+      g_array_append_val (steps->y, y);
     }
   }
-  return s->x->len > 0;
+  return epochs->x->len > 0 || steps->x->len > 0;
 }
 
 /* The ROC curve of a fold from its predictions (video scores). */
@@ -158,7 +154,8 @@ figure_loss (const FvcRunDir *rd, const FvcResults *res, const char *dir, GError
   const char *const *models = fvc_results_get_models (res);
   guint n = g_strv_length ((char **) models), folds = fvc_results_get_n_folds (res);
   g_autoptr (FvcPlot) plot = fvc_plot_new (panel_cols (n) * PANEL_W, panel_rows (n) * PANEL_H + 40, panel_cols (n),
-                                           panel_rows (n), "Training loss per fold");
+                                           panel_rows (n),
+                                           "Training loss per fold: epoch means (dots), every optimizer step (faint)");
 
   for (guint m = 0; m < n; m++) {
     FvcPlotPanel *p = fvc_plot_get_panel (plot, m);
@@ -167,17 +164,23 @@ figure_loss (const FvcRunDir *rd, const FvcResults *res, const char *dir, GError
     fvc_plot_panel_set_title (p, models[m]);
     fvc_plot_panel_set_labels (p, "epoch", "training loss");
     for (guint k = 0; k < folds; k++) {
-      Series s;
+      Series steps, epochs;
       g_autofree char *label = g_strdup_printf ("fold %u", k);
-      series_init (&s);
-      if (load_loss (rd, k, models[m], &s)) {
-        fvc_plot_panel_add_line (p, label, (double *) s.x->data, (double *) s.y->data, s.x->len, k, FALSE,
-                                 s.x->len <= 12);
-        for (guint i = 0; i < s.x->len; i++)
-          xmax = MAX (xmax, g_array_index (s.x, double, i));
+      series_init (&steps);
+      series_init (&epochs);
+      if (load_loss (rd, k, models[m], &steps, &epochs)) {
+        if (steps.x->len > 0)
+          fvc_plot_panel_add_faint_line (p, (double *) steps.x->data, (double *) steps.y->data, steps.x->len, k);
+        fvc_plot_panel_add_line (p, label, (double *) epochs.x->data, (double *) epochs.y->data, epochs.x->len, k,
+                                 FALSE, TRUE);
+        for (guint i = 0; i < steps.x->len; i++)
+          xmax = MAX (xmax, g_array_index (steps.x, double, i));
+        for (guint i = 0; i < epochs.x->len; i++)
+          xmax = MAX (xmax, g_array_index (epochs.x, double, i) + 0.5);
         drawn++;
       }
-      series_clear (&s);
+      series_clear (&steps);
+      series_clear (&epochs);
     }
     if (drawn == 0)
       fvc_plot_panel_set_note (p, "no training log");
