@@ -13,7 +13,9 @@
  *                   [--size 112] [--seconds 1.5] [--modes resident,host,cache] [--cache DIR]
  *                   [--make-cache N] [--json FILE]
  *
- * Exits 77 without a CUDA device. Not a test: numbers go to docs/benchmarks.md.
+ * FVC_BENCH_VARIANT (e.g. "FVC_CUDNN_FIND=1") is copied into every row as "variant", to tell runs
+ * with other backend settings apart. Exits 77 without a CUDA device. Not a test: numbers go to
+ * docs/benchmarks.md.
  */
 #include "fvc-backend-cuda.h"
 #include "fvc-cache.h"
@@ -316,6 +318,7 @@ bench_one (const char *model, FvcPrecision prec, guint batch, const guint8 *clip
   double resident = -1, host = -1, cached = -1;
   guint64 steps = 0, nhost = 0, ncache = 0;
   g_autofree char *desc = NULL;
+  g_autofree char *variant = g_getenv ("FVC_BENCH_VARIANT") ? g_strescape (g_getenv ("FVC_BENCH_VARIANT"), NULL) : NULL;
 
   fvc_trainer_config_init (&c);
   c.model = model;
@@ -340,18 +343,20 @@ bench_one (const char *model, FvcPrecision prec, guint batch, const guint8 *clip
     goto failed;
   fvc_backend_cuda_get_counters (be, &cnt);
   desc = g_strescape (cnt.graph_error ? cnt.graph_error : "", NULL);
-  emit ("{\"impl\": \"fvc\", \"model\": \"%s\", \"precision\": \"%s\", \"batch\": %u, \"frames\": %d, \"size\": %d, "
+  emit ("{\"impl\": \"fvc\",%s%s%s \"model\": \"%s\", \"precision\": \"%s\", \"batch\": %u, \"frames\": %d, \"size\": %d, "
         "\"resident_clips_per_s\": %.1f, \"resident_steps\": %" G_GUINT64_FORMAT ", \"host_clips_per_s\": %.1f, "
         "\"cache_clips_per_s\": %.1f, \"peak_arena_mib\": %.1f, \"device_used_mib\": %.1f, \"plan_s\": %.2f, "
         "\"graph_launches\": %" G_GUINT64_FORMAT ", \"graphs_captured\": %" G_GUINT64_FORMAT ", \"graph_error\": \"%s\", "
         "\"fused_input_ops\": %" G_GUINT64_FORMAT "}",
-        model, fvc_precision_name (prec), batch, opt_frames, opt_size, resident, steps, host, cached,
+        variant ? " \"variant\": \"" : "", variant ? variant : "", variant ? "\"," : "", model,
+        fvc_precision_name (prec), batch, opt_frames, opt_size, resident, steps, host, cached,
         be->stats.peak_bytes / 1048576.0, device_used_mib () - base_mib, plan_s, cnt.graph_launches,
         cnt.graphs_captured, desc, cnt.fused_input_ops);
   return;
 failed:
   desc = g_strescape (error ? error->message : "?", NULL);
-  emit ("{\"impl\": \"fvc\", \"model\": \"%s\", \"precision\": \"%s\", \"batch\": %u, \"error\": \"%s\"}", model,
+  emit ("{\"impl\": \"fvc\",%s%s%s \"model\": \"%s\", \"precision\": \"%s\", \"batch\": %u, \"error\": \"%s\"}",
+        variant ? " \"variant\": \"" : "", variant ? variant : "", variant ? "\"," : "", model,
         fvc_precision_name (prec), batch, desc);
 }
 
@@ -374,10 +379,6 @@ main (int argc, char **argv)
     fprintf (stderr, "bench-train-gpu: %s\n", error->message);
     return 2;
   }
-  if (fvc_cuda_device_count (&reason) == 0) {
-    printf ("bench-train-gpu: SKIP: no CUDA device (%s)\n", reason);
-    return 77;
-  }
   models = g_strsplit (opt_models ? opt_models : "logistic_regression,svm,naive_cnn", ",", -1);
   precs = g_strsplit (opt_precisions ? opt_precisions : "fp32,bf16", ",", -1);
   batches = g_strsplit (opt_batches ? opt_batches : "4,128", ",", -1);
@@ -390,6 +391,20 @@ main (int argc, char **argv)
   (void) clip;
   for (guint i = 0; batches[i]; i++)
     max_batch = MAX (max_batch, (guint) g_ascii_strtoull (batches[i], NULL, 10));
+
+  /* The cache first: the pipeline runs of tests/gpu/device-run.sh read it, even here. */
+  if (opt_cache != NULL && opt_make_cache > 0) {
+    double t0 = now_s ();
+    if (!make_cache (opt_cache, opt_make_cache, &error)) {
+      fprintf (stderr, "bench-train-gpu: cache %s: %s\n", opt_cache, error->message);
+      return 1;
+    }
+    printf ("cache %s: %d clips ready in %.1f s\n", opt_cache, opt_make_cache, now_s () - t0);
+  }
+  if (fvc_cuda_device_count (&reason) == 0) {
+    printf ("bench-train-gpu: SKIP: no CUDA device (%s)\n", reason);
+    return 77;
+  }
 
   /* the device and its description, once */
   probe = fvc_backend_new (FVC_DEVICE_CUDA, &error);
@@ -411,13 +426,6 @@ main (int argc, char **argv)
     random_bytes (clips, cb * max_batch, 42);
   }
   if (opt_cache != NULL) {
-    double t0 = now_s ();
-    if (opt_make_cache > 0 && !make_cache (opt_cache, opt_make_cache, &error)) {
-      fprintf (stderr, "bench-train-gpu: cache %s: %s\n", opt_cache, error->message);
-      return 1;
-    }
-    if (opt_make_cache > 0)
-      printf ("cache %s: %d clips ready in %.1f s\n", opt_cache, opt_make_cache, now_s () - t0);
     if (!reader_open (&reader, opt_cache, &error)) {
       fprintf (stderr, "bench-train-gpu: cache %s: %s\n", opt_cache, error ? error->message : "empty");
       return 1;
