@@ -256,30 +256,35 @@ collect_results (Run *r)
   }
 }
 
-/* results.csv, results.json, the report, the table on the terminal. */
+/* results.csv, results.json and the report; @report_out gets the report's path. */
 static gboolean
-finish_results (Run *r, GError **error)
+write_results (Run *r, char **report_out, GError **error)
 {
   g_autofree char *csv = fvc_run_dir_path (r->rd, "results.csv");
   g_autofree char *json = fvc_run_dir_path (r->rd, "results.json");
-  g_autofree char *table = NULL;
-  g_autofree char *report = NULL;
-  g_auto (GStrv) lines = NULL;
 
   if (!fvc_results_write_csv (r->results, csv, error) || !fvc_results_write_json (r->results, json, error))
     return FALSE;
-  report = fvc_report_write (r->rd, &r->cfg, r->results, error);
-  if (report == NULL)
+  *report_out = fvc_report_write (r->rd, &r->cfg, r->results, error);
+  if (*report_out == NULL)
     return FALSE;
   fvc_memlog_mark (r->memlog, "report", NULL);
-  table = fvc_results_format_table (r->results);
-  lines = g_strsplit (table, "\n", -1);
+  return TRUE;
+}
+
+/* The last lines of a run: the table, then where the results and the report are. */
+static void
+print_results (Run *r, const char *report)
+{
+  g_autofree char *csv = fvc_run_dir_path (r->rd, "results.csv");
+  g_autofree char *table = fvc_results_format_table (r->results);
+  g_auto (GStrv) lines = g_strsplit (table, "\n", -1);
+
   fvc_log_info ("results (validation, mean ± std over %u folds):", r->cfg.folds);
   for (guint i = 0; lines[i] && *lines[i]; i++)
     fvc_log_info ("  %s", lines[i]);
   fvc_log_info ("results: %s", csv);
   fvc_log_info ("report: %s", report);
-  return TRUE;
 }
 
 static gboolean
@@ -298,6 +303,7 @@ static gboolean
 run_collect (Run *r, GError **error)
 {
   g_autofree char *config = NULL;
+  g_autofree char *report = NULL;
 
   r->rd = fvc_run_dir_open (r->opts->collect, error);
   if (r->rd == NULL)
@@ -310,7 +316,10 @@ run_collect (Run *r, GError **error)
   fvc_log_info ("%s: collecting the results of the (fold, model) jobs", r->rd->name);
   r->results = fvc_results_new ((const char *const *) r->cfg.models, r->cfg.folds);
   collect_results (r);
-  return finish_results (r, error) && outcome (r, error);
+  if (!write_results (r, &report, error))
+    return FALSE;
+  print_results (r, report);
+  return outcome (r, error);
 }
 
 static gboolean
@@ -322,6 +331,7 @@ run_all (Run *r, const char *command_line, GError **error)
   g_autofree char *config_path = NULL;
   g_autofree char *memstats_path = NULL;
   g_autoptr (GPtrArray) cleaned = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *report = NULL;
   FvcExtraction ex = { 0 };
   FvcProgress *progress;
   gint64 t0 = g_get_monotonic_time ();
@@ -339,6 +349,8 @@ run_all (Run *r, const char *command_line, GError **error)
     return FALSE;
   index = fvc_video_index_load (r->cfg.index_path, r->cfg.video_root, error);
   if (index == NULL)
+    return FALSE;
+  if (!fvc_mkdir_p (root, error))
     return FALSE;
   if (!r->opts->keep_previous && !fvc_clean_project (root, FALSE, cleaned, error))
     return FALSE;
@@ -412,8 +424,9 @@ run_all (Run *r, const char *command_line, GError **error)
     }
   }
   fvc_progress_finish (progress);
-  if (!finish_results (r, error))
+  if (!write_results (r, &report, error))
     goto out;
+  fvc_memlog_mark (r->memlog, "end", NULL);
   {
     FvcMemSample mem;
     g_autofree char *peak = NULL;
@@ -421,7 +434,7 @@ run_all (Run *r, const char *command_line, GError **error)
     peak = g_format_size_full (mem.peak_rss_bytes, G_FORMAT_SIZE_IEC_UNITS);
     fvc_log_info ("%s finished in %.1f s, peak RSS %s", r->rd->name, (g_get_monotonic_time () - t0) / 1e6, peak);
   }
-  fvc_memlog_mark (r->memlog, "end", NULL);
+  print_results (r, report);
   ok = outcome (r, error);
 
 out:
