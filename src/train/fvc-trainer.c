@@ -83,6 +83,13 @@ struct _FvcTrainer {
   Staging staging;
   guint micro;             /* micro-batches in the current accumulation group */
   FvcTrainerStats stats;
+  /* Device backends (CUDA): the micro-batch launched last, whose outputs are read when the next
+   * one is launched, so that the device computes while the next clips are staged. */
+  gboolean pipelined;
+  gboolean pending;
+  FvcBatch *pending_batch;
+  guint pending_n;
+  float *pending_targets;  /* batch floats */
 };
 
 FvcTrainer *
@@ -126,6 +133,8 @@ fvc_trainer_new (const FvcTrainerConfig *config, GError **error)
   if (!staging_init (&t->staging, fvc_model_get_backend (t->model), t->batch,
                      (gsize) config->frames * config->height * config->width * 3, error))
     return NULL;
+  t->pipelined = !fvc_model_get_backend (t->model)->host_visible;
+  t->pending_targets = g_new0 (float, t->batch);
   return g_steal_pointer (&t);
 }
 
@@ -137,6 +146,7 @@ fvc_trainer_free (FvcTrainer *t)
   staging_clear (&t->staging);
   fvc_model_free (t->model);
   g_free (t->model_name);
+  g_free (t->pending_targets);
   g_free (t);
 }
 
@@ -191,27 +201,70 @@ optimizer_step (FvcTrainer *t, GError **error)
   return TRUE;
 }
 
-/* One micro-batch of the staged clips: loss = mean / accumulation_steps. */
+/* Reads a launched micro-batch's logits and losses and counts them. */
 static gboolean
-train_micro_batch (FvcTrainer *t, GError **error)
+count_outputs (FvcTrainer *t, FvcBatch *b, guint n, const float *targets, GError **error)
 {
   Staging *s = &t->staging;
-  guint n = s->n;
-  FvcBatch *b = staging_forward (s, t->model, 1.f / ((float) n * t->accum), TRUE, error);
 
-  if (b == NULL || !fvc_model_backward (t->model, b, t->micro > 0, error) ||
-      !fvc_model_read_outputs (t->model, b, s->logits, s->losses, error))
+  if (!fvc_model_read_outputs (t->model, b, s->logits, s->losses, error))
     return FALSE;
   for (guint i = 0; i < n; i++) {
     t->stats.loss_sum += s->losses[i];
     t->stats.epoch_loss_sum += s->losses[i];
-    if ((s->logits[i] > 0.f) == (s->targets[i] > 0.5f))
+    if ((s->logits[i] > 0.f) == (targets[i] > 0.5f))
       t->stats.epoch_correct++;
   }
   t->stats.loss_clips += n;
   t->stats.epoch_clips += n;
   t->stats.clips += n;
   t->stats.micro_batches++;
+  return TRUE;
+}
+
+/* Counts the pending micro-batch (waits for the device). */
+static gboolean
+settle (FvcTrainer *t, GError **error)
+{
+  if (!t->pending)
+    return TRUE;
+  t->pending = FALSE;
+  return count_outputs (t, t->pending_batch, t->pending_n, t->pending_targets, error);
+}
+
+/* One micro-batch of the staged clips: loss = mean / accumulation_steps. On a device backend the
+ * clips' copy is queued behind the previous micro-batch, whose outputs are then read (that waits
+ * for both), and this one is launched without waiting: the caller stages the next clips while
+ * the device computes. */
+static gboolean
+train_micro_batch (FvcTrainer *t, GError **error)
+{
+  Staging *s = &t->staging;
+  FvcBackend *be = fvc_model_get_backend (t->model);
+  guint n = s->n;
+  FvcBatch *b;
+
+  /* a new batch size may remake the activations, the pending outputs with them */
+  if (t->pending && t->pending_n != n && !settle (t, error))
+    return FALSE;
+  b = fvc_model_prepare_batch (t->model, n, error);
+  if (b == NULL || !fvc_model_set_input (t->model, b, s->clips, error) ||
+      !fvc_model_set_targets (t->model, b, s->targets, error))
+    return FALSE;
+  /* the staging buffer is free again once its copy is done */
+  if (t->pipelined && !(t->pending ? settle (t, error) : be->synchronize (be, error)))
+    return FALSE;
+  if (!fvc_model_forward (t->model, b, error) || !fvc_model_loss (t->model, b, 1.f / ((float) n * t->accum), error) ||
+      !fvc_model_backward (t->model, b, t->micro > 0, error))
+    return FALSE;
+  if (t->pipelined) {
+    t->pending = TRUE;
+    t->pending_batch = b;
+    t->pending_n = n;
+    memcpy (t->pending_targets, s->targets, n * sizeof (float));
+  } else if (!count_outputs (t, b, n, s->targets, error)) {
+    return FALSE;
+  }
   s->n = 0;
   if (++t->micro == t->accum)
     return optimizer_step (t, error);
@@ -234,6 +287,8 @@ fvc_trainer_end_epoch (FvcTrainer *t, FvcEpochSummary *summary, GError **error)
     return FALSE;
   if (t->micro > 0 && !optimizer_step (t, error))
     return FALSE;
+  if (!settle (t, error))
+    return FALSE;
   if (summary != NULL) {
     summary->epoch = t->stats.epochs;
     summary->clips = t->stats.epoch_clips;
@@ -251,6 +306,8 @@ fvc_trainer_save (FvcTrainer *t, const char *path, GError **error)
 {
   FvcCheckpointInfo info = { 0 };
 
+  if (!settle (t, error))
+    return FALSE;
   info.batch_size = t->batch;
   info.accumulation_steps = t->accum;
   info.adamw = t->config.adamw;

@@ -64,6 +64,9 @@ gboolean fvc_trainer_resume (FvcTrainer *trainer, const char *checkpoint_path, G
 guint fvc_trainer_get_batch_size (const FvcTrainer *trainer);
 guint fvc_trainer_get_accumulation_steps (const FvcTrainer *trainer);
 FvcModel *fvc_trainer_get_model (FvcTrainer *trainer);
+/* On a device backend (CUDA) a micro-batch's outputs are read when the next one is launched (the
+ * device computes while the next clips are staged), so the loss, accuracy and clip counts lag by
+ * at most one micro-batch until fvc_trainer_end_epoch() or fvc_trainer_save() (steps do not). */
 const FvcTrainerStats *fvc_trainer_get_stats (const FvcTrainer *trainer);
 
 /* @rgb: T*H*W*3 bytes; label 0 real, 1 fake. Trains when a batch is full. */
