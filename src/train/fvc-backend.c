@@ -3,6 +3,7 @@
 #include "config.h"
 #include "fvc-backend.h"
 #include "fvc-error.h"
+#include "fvc-memstats.h"
 
 #ifdef FVC_HAVE_CUDA_BACKEND
 FvcBackend *fvc_backend_cuda_new (GError **error);
@@ -24,6 +25,43 @@ fvc_backend_available (FvcDevice device)
   return FALSE;
 }
 
+/* --memstats (fvc-memstats.h): the device memory seen by the GPU backends alive in this process,
+ * from their stats (cudaMemGetInfo at their last allocation). */
+static GMutex device_lock;
+static GPtrArray *device_backends;
+
+static gboolean
+device_memory (guint64 *used, guint64 *total, gpointer user_data)
+{
+  gboolean known = FALSE;
+
+  g_mutex_lock (&device_lock);
+  for (guint i = 0; device_backends && i < device_backends->len; i++) {
+    const FvcBackendStats *st = &((FvcBackend *) device_backends->pdata[i])->stats;
+    if (st->device_total_bytes > 0) {
+      *total = st->device_total_bytes;
+      *used = st->device_total_bytes - st->device_free_bytes;
+      known = TRUE;
+    }
+  }
+  g_mutex_unlock (&device_lock);
+  return known;
+}
+
+static void
+device_backend_watch (FvcBackend *be, gboolean add)
+{
+  g_mutex_lock (&device_lock);
+  if (device_backends == NULL)
+    device_backends = g_ptr_array_new ();
+  if (add)
+    g_ptr_array_add (device_backends, be);
+  else
+    g_ptr_array_remove_fast (device_backends, be);
+  g_mutex_unlock (&device_lock);
+  fvc_memstats_set_device_provider (fvc_device_name (be->device), device_memory, NULL);
+}
+
 FvcBackend *
 fvc_backend_new (FvcDevice device, GError **error)
 {
@@ -32,7 +70,12 @@ fvc_backend_new (FvcDevice device, GError **error)
     return fvc_backend_cpu_new (error);
   case FVC_DEVICE_CUDA:
 #ifdef FVC_HAVE_CUDA_BACKEND
-    return fvc_backend_cuda_new (error);
+    {
+      FvcBackend *be = fvc_backend_cuda_new (error);
+      if (be != NULL)
+        device_backend_watch (be, TRUE);
+      return be;
+    }
 #else
     g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED,
                  "device \"cuda\": this build of fvc-stream has no CUDA training backend; use device=cpu");
@@ -63,6 +106,12 @@ fvc_precision_from_name (const char *name, FvcPrecision *out)
 }
 
 gboolean
+fvc_backend_submit (FvcBackend *be, GError **error)
+{
+  return be->submit == NULL || be->submit (be, error);
+}
+
+gboolean
 fvc_backend_set_precision (FvcBackend *be, FvcPrecision precision, GError **error)
 {
   if (be->set_precision != NULL)
@@ -78,6 +127,9 @@ fvc_backend_set_precision (FvcBackend *be, FvcPrecision precision, GError **erro
 void
 fvc_backend_free (FvcBackend *be)
 {
-  if (be != NULL)
-    be->destroy (be);
+  if (be == NULL)
+    return;
+  if (be->device != FVC_DEVICE_CPU)
+    device_backend_watch (be, FALSE);
+  be->destroy (be);
 }
