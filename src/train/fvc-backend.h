@@ -116,6 +116,8 @@ struct _FvcBackend {
   gboolean (*copy_d2h) (FvcBackend *be, gpointer dst, gconstpointer src, gsize bytes, GError **error);
   gboolean (*memset_zero) (FvcBackend *be, gpointer dst, gsize bytes, GError **error);
   gboolean (*synchronize) (FvcBackend *be, GError **error);
+  /* Starts what the operations so far queued, without waiting (NULL: they already run). */
+  gboolean (*submit) (FvcBackend *be, GError **error);
   /* Binds the model's shared scratch (at least the largest plan's scratch_bytes). */
   void (*bind_scratch) (FvcBackend *be, gpointer scratch, gsize bytes);
   /* Layout conversion between a tensor (any layout) and plain device memory of numel items. */
@@ -175,6 +177,8 @@ FvcBackend *fvc_backend_new (FvcDevice device, GError **error);
 void fvc_backend_free (FvcBackend *be);
 /* TRUE when this build can create a backend for @device (cuda: built with the CUDA backend). */
 gboolean fvc_backend_available (FvcDevice device);
+/* be->submit when the backend has one. */
+gboolean fvc_backend_submit (FvcBackend *be, GError **error);
 /* Before any plan: FVC_ERROR_UNSUPPORTED when @be cannot compute in @precision. */
 gboolean fvc_backend_set_precision (FvcBackend *be, FvcPrecision precision, GError **error);
 

@@ -258,6 +258,8 @@ train_micro_batch (FvcTrainer *t, GError **error)
       !fvc_model_backward (t->model, b, t->micro > 0, error))
     return FALSE;
   if (t->pipelined) {
+    if (!fvc_backend_submit (be, error))   /* start it now, not at the next copy */
+      return FALSE;
     t->pending = TRUE;
     t->pending_batch = b;
     t->pending_n = n;

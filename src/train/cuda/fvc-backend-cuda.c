@@ -14,7 +14,6 @@
 #include "fvc-cuda-kernels.h"
 #include "fvc-cudnn.h"
 #include "fvc-error.h"
-#include "fvc-memstats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +558,13 @@ cuda_synchronize (FvcBackend *be, GError **error)
   return TRUE;
 fail:
   return FALSE;
+}
+
+static gboolean
+cuda_submit (FvcBackend *be, GError **error)
+{
+  select_device (CB (be));
+  return flush (CB (be), error);
 }
 
 static void
@@ -1415,25 +1421,6 @@ cuda_set_precision (FvcBackend *be, FvcPrecision precision, GError **error)
   return TRUE;
 }
 
-static gboolean
-memstats_provider (guint64 *used, guint64 *total, gpointer user_data)
-{
-  size_t f = 0, t = 0;
-  int dev = GPOINTER_TO_INT (user_data);
-
-  if (dev != 0 && cudaSetDevice (dev) != cudaSuccess) {
-    cudaGetLastError ();
-    return FALSE;
-  }
-  if (cudaMemGetInfo (&f, &t) != cudaSuccess) {
-    cudaGetLastError ();
-    return FALSE;
-  }
-  *used = t - f;
-  *total = t;
-  return TRUE;
-}
-
 int
 fvc_cuda_device_count (char **reason)
 {
@@ -1482,7 +1469,6 @@ cuda_destroy (FvcBackend *be)
 FvcBackend *
 fvc_backend_cuda_new (GError **error)
 {
-  static gsize provider_once = 0;
   CudaBackend *cb = g_new0 (CudaBackend, 1);
   FvcBackend *be = &cb->parent;
   const char *v;
@@ -1502,6 +1488,7 @@ fvc_backend_cuda_new (GError **error)
   be->copy_d2h = cuda_copy_d2h;
   be->memset_zero = cuda_memset_zero;
   be->synchronize = cuda_synchronize;
+  be->submit = cuda_submit;
   be->bind_scratch = cuda_bind_scratch;
   be->to_plain = cuda_to_plain;
   be->from_plain = cuda_from_plain;
@@ -1557,12 +1544,8 @@ fvc_backend_cuda_new (GError **error)
   cb->dnn = fvc_cudnn_new (cb->stream, error);
   if (cb->dnn == NULL)
     goto fail;
+  /* the device memory in the stats is what --memstats reports (fvc-backend.c) */
   refresh_device_memory (cb);
-  if (g_once_init_enter (&provider_once)) {
-    g_autofree char *name = g_strdup_printf ("cuda:%d", cb->device);
-    fvc_memstats_set_device_provider (name, memstats_provider, GINT_TO_POINTER (cb->device));
-    g_once_init_leave (&provider_once, 1);
-  }
   return be;
 fail:
   g_prefix_error (error, "device \"cuda\": ");
