@@ -22,10 +22,6 @@
 #include "fvc-run-dir.h"
 
 #include <errno.h>
-#include <glib/gstdio.h>
-#include <math.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #define CACHE_LINK_DIR "augmented_clips"

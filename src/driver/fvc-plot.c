@@ -688,7 +688,8 @@ draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw,
       draw_line (cr, &f, p->lines->pdata[i]);
   cairo_restore (cr);
 
-  /* Values above the bars, outside the clip so a value near the top is still readable. */
+  /* Values above the bars, outside the clip so a value near the top is still readable; a bar
+   * with an error bar gets its value inside, in white, where the error bar does not cross it. */
   if (p->bar_decimals >= 0 && p->bars->len > 0) {
     double group = 0.8, bw = group / p->bars->len;
     set_font (cr, TICK_SIZE - 1.5, FALSE);
@@ -704,8 +705,19 @@ draw_panel (cairo_t *cr, const FvcPlotPanel *p, double px, double py, double pw,
           cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
           continue;
         }
-        top = fy (&f, b->values[i] + (b->err && isfinite (b->err[i]) ? b->err[i] : 0));
         g_snprintf (buf, sizeof buf, "%.*f", p->bar_decimals, b->values[i]);
+        if (b->err && isfinite (b->err[i]) && b->err[i] > 0 && fy (&f, 0) - fy (&f, b->values[i]) > 30) {
+          double w = text_width (cr, buf) + 6, y = fy (&f, b->values[i]) + 6;
+          /* A patch of the bar's colour behind the text hides the error bar's stem there. */
+          set_color (cr, b->color);
+          cairo_rectangle (cr, cx - w / 2, y, w, TICK_SIZE + 2);
+          cairo_fill (cr);
+          cairo_set_source_rgb (cr, 1, 1, 1);
+          draw_text (cr, buf, cx, y + 1, 0.5, 0);
+          cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
+          continue;
+        }
+        top = fy (&f, b->values[i]);
         draw_text (cr, buf, cx, MAX (top - 4, f.top + 10), 0.5, 1);
       }
     }

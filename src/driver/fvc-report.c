@@ -366,7 +366,7 @@ write_html (const FvcRunDir *rd, const FvcRunConfig *cfg, const FvcResults *res,
   g_string_append (out, "<h2>Figures</h2>\n");
   html_figure (out, "auc", "Validation ROC AUC per fold and model; the last group is the mean with ± one standard deviation");
   html_figure (out, "roc", "ROC curves of every validation fold");
-  html_figure (out, "loss", "Training loss during training, per fold");
+  html_figure (out, "loss", "Training loss per fold and model: epoch means (dots) over every optimizer step (faint)");
 
   g_string_append (out, "<h2>Every fold</h2>\n<table><tr><th>model</th><th>fold</th><th>status</th><th>videos</th>"
                         "<th>real / fake</th>");
