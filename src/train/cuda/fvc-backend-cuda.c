@@ -121,10 +121,12 @@ struct _Op {
   float scale;
 };
 
+/* A recorded sequence seen before: run one by one the first time (which also warms up cuDNN,
+ * cuBLAS and lazily loaded kernels outside any capture), captured the second, replayed after. */
 typedef struct {
   Op *ops;
   guint n;
-  cudaGraphExec_t exec;
+  cudaGraphExec_t exec;      /* NULL: seen once */
   guint64 last_used;
 } GraphEntry;
 
@@ -234,23 +236,45 @@ graphs_off (CudaBackend *cb, const char *why)
   graphs_clear (cb);
 }
 
-/* Captures @ops as a graph in a free (or the least recently used) slot. FALSE with no error
- * set when capture is not possible here: the caller runs them one by one. */
+/* A free slot, or the least recently used one (emptied). */
 static GraphEntry *
-capture (CudaBackend *cb, const Op *ops, guint n, GError **error)
+graph_slot (CudaBackend *cb)
 {
+  GraphEntry *slot = &cb->graphs[0];
+
+  for (guint k = 0; k < N_GRAPHS; k++) {
+    if (cb->graphs[k].ops == NULL) {
+      slot = &cb->graphs[k];
+      break;
+    }
+    if (cb->graphs[k].last_used < slot->last_used)
+      slot = &cb->graphs[k];
+  }
+  if (slot->exec)
+    cudaGraphExecDestroy (slot->exec);
+  g_free (slot->ops);
+  memset (slot, 0, sizeof *slot);
+  return slot;
+}
+
+/* Captures the sequence of @slot as a graph. FALSE when capture is not possible here (graphs are
+ * then off): the caller runs the operations one by one. */
+static gboolean
+capture (CudaBackend *cb, GraphEntry *slot)
+{
+  const Op *ops = slot->ops;
+  const guint n = slot->n;
   g_autoptr (GError) op_error = NULL;
   cudaGraph_t graph = NULL;
   cudaGraphExec_t exec = NULL;
   cudaError_t e;
-  GraphEntry *slot = &cb->graphs[0];
   guint i;
 
   e = cudaStreamBeginCapture (cb->stream, cudaStreamCaptureModeThreadLocal);
   if (e != cudaSuccess) {
     cudaGetLastError ();
     graphs_off (cb, cudaGetErrorString (e));
-    return NULL;
+    return FALSE;
   }
   for (i = 0; i < n; i++)
     if (!ops[i].run (cb, &ops[i], &op_error))
@@ -263,7 +287,7 @@ capture (CudaBackend *cb, const Op *ops, guint n, GError **error)
       cudaGraphDestroy (graph);
     cudaGetLastError ();
     graphs_off (cb, why);
-    return NULL;
+    return FALSE;
   }
   e = cudaGraphInstantiate (&exec, graph, 0);
   cudaGraphDestroy (graph);
@@ -271,24 +295,11 @@ capture (CudaBackend *cb, const Op *ops, guint n, GError **error)
     g_autofree char *why = g_strdup_printf ("instantiate failed: %s", cudaGetErrorString (e));
     cudaGetLastError ();
     graphs_off (cb, why);
-    return NULL;
+    return FALSE;
   }
-  for (guint k = 0; k < N_GRAPHS; k++) {
-    if (cb->graphs[k].exec == NULL) {
-      slot = &cb->graphs[k];
-      break;
-    }
-    if (cb->graphs[k].last_used < slot->last_used)
-      slot = &cb->graphs[k];
-  }
-  if (slot->exec)
-    cudaGraphExecDestroy (slot->exec);
-  g_free (slot->ops);
-  slot->ops = g_memdup2 (ops, n * sizeof (Op));
-  slot->n = n;
   slot->exec = exec;
   cb->counters.graphs_captured++;
-  return slot;
+  return TRUE;
 }
 
 /* Runs what was recorded: one graph launch when the sequence was seen before. */
@@ -304,9 +315,17 @@ flush (CudaBackend *cb, GError **error)
   if (!cb->use_graphs || n < MIN_GRAPH_OPS)
     return run_eager (cb, cb->pending, n, error);
   for (guint i = 0; i < N_GRAPHS && g == NULL; i++)
-    if (cb->graphs[i].exec && cb->graphs[i].n == n && memcmp (cb->graphs[i].ops, cb->pending, n * sizeof (Op)) == 0)
+    if (cb->graphs[i].ops && cb->graphs[i].n == n && memcmp (cb->graphs[i].ops, cb->pending, n * sizeof (Op)) == 0)
       g = &cb->graphs[i];
-  if (g == NULL && (g = capture (cb, cb->pending, n, error)) == NULL)
+  if (g == NULL) {
+    /* first time: remember it, run it one by one */
+    g = graph_slot (cb);
+    g->ops = g_memdup2 (cb->pending, n * sizeof (Op));
+    g->n = n;
+    g->last_used = ++cb->graph_clock;
+    return run_eager (cb, cb->pending, n, error);
+  }
+  if (g->exec == NULL && !capture (cb, g))
     return run_eager (cb, cb->pending, n, error);
   g->last_used = ++cb->graph_clock;
   FVC_CU_TRY (cudaGraphLaunch (g->exec, cb->stream));

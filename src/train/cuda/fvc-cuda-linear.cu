@@ -128,6 +128,7 @@ linear_u8_backward_kernel (const uint8_t *__restrict__ u8, int64_t n, int64_t th
   fvc_norm_table (lut);
   for (int64_t p = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; p < thw; p += (int64_t) gridDim.x * blockDim.x) {
     float a0 = 0.f, a1 = 0.f, a2 = 0.f;
+#pragma unroll 4
     for (int64_t i = 0; i < n; i++) {
       const uint8_t *px = u8 + (i * thw + p) * 3;
       const float gi = i < LU8_MAX_SHARED_ROWS ? g[i] : dy[i];

@@ -153,7 +153,8 @@ struct _FvcCudnnConv {
   int algo[N_DIRS];
   gsize ws[N_DIRS];
   gboolean have[N_DIRS];
-  char describe[160];
+  int relaxed[N_DIRS];       /* see acceptable() */
+  char describe[200];
 };
 
 /* One candidate of any direction, as cuDNN's three perf structs share these fields. */
@@ -325,15 +326,17 @@ fail:
 }
 
 /* Keeps a candidate that is supported, within the workspace limit, deterministic (backward), and
- * for strict float32 not on tensor cores. */
+ * for strict float32 not on tensor cores. Should none qualify, @relax 1 accepts nondeterministic
+ * backward algorithms and @relax 2 also tensor-core (TF32) ones for float32, said in the plan's
+ * description: a working convolution rather than none. */
 static gboolean
-acceptable (const FvcCudnnConv *c, int dir, const Candidate *k)
+acceptable (const FvcCudnnConv *c, int dir, const Candidate *k, int relax)
 {
   if (k->status != CUDNN_STATUS_SUCCESS || k->memory > c->d.workspace_limit)
     return FALSE;
-  if (dir != DIR_FWD && k->determinism != CUDNN_DETERMINISTIC)
+  if (relax < 1 && dir != DIR_FWD && k->determinism != CUDNN_DETERMINISTIC)
     return FALSE;
-  if (c->d.type == FVC_CUDNN_F32 && !c->d.tf32 &&
+  if (relax < 2 && c->d.type == FVC_CUDNN_F32 && !c->d.tf32 &&
       (k->math == CUDNN_TENSOR_OP_MATH || k->math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
     return FALSE;
   return TRUE;
@@ -349,16 +352,17 @@ choose (FvcCudnnConv *c, int dir, Probe *probe, GError **error)
 
   if (!candidates (c, dir, c->d.find ? probe : NULL, cand, &n, error))
     return FALSE;
-  for (int i = 0; i < n; i++) {
-    const Candidate *k = &cand[i];
+  for (int j = 0; j < 3 * n; j++) {
+    const int relax = j / n;
+    const Candidate *k = &cand[j % n];
     g_autoptr (GError) run_error = NULL;
     gsize ws = 0;
     const void *a, *b;
     void *out;
 
-    if (!acceptable (c, dir, k))
-      continue;
-    if (!strict)
+    if (!acceptable (c, dir, k, relax) || (relax > 0 && acceptable (c, dir, k, relax - 1)))
+      continue;   /* (already tried at the stricter level) */
+    if (!strict || relax == 2)
       FVC_CU_TRY (cudnnSetConvolutionMathType (c->conv[dir], k->math));
     if (!workspace_size (c, dir, k->algo, &ws, &run_error) || ws > c->d.workspace_limit) {
       g_string_append_printf (tried, " %d(workspace)", k->algo);
@@ -391,6 +395,7 @@ choose (FvcCudnnConv *c, int dir, Probe *probe, GError **error)
     c->algo[dir] = k->algo;
     c->ws[dir] = ws;
     c->have[dir] = TRUE;
+    c->relaxed[dir] = relax;
     return TRUE;
   }
   g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED,
@@ -466,6 +471,10 @@ fvc_cudnn_conv_new (FvcCudnn *dnn, const FvcCudnnConvDesc *desc, GError **error)
     cudnnGetConvolutionMathType (c->conv[DIR_FWD], &m);
     g_strlcat (c->describe, " math=", sizeof c->describe);
     g_strlcat (c->describe, math_name (m), sizeof c->describe);
+    for (int i = 0; i < N_DIRS; i++)
+      if (c->relaxed[i] > 0)
+        g_strlcat (c->describe, c->relaxed[i] == 1 ? " (a nondeterministic algorithm: no deterministic one)"
+                                                   : " (tensor cores: no FMA algorithm)", sizeof c->describe);
   }
   return c;
 fail:
