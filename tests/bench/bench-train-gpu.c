@@ -18,6 +18,7 @@
  * docs/benchmarks.md.
  */
 #include "fvc-backend-cuda.h"
+#include "gpu-util.h"
 #include "fvc-cache.h"
 #include "fvc-clip.h"
 #include "fvc-model.h"
@@ -77,18 +78,6 @@ now_s (void)
   return g_get_monotonic_time () / 1e6;
 }
 
-static void
-random_bytes (guint8 *p, gsize n, guint64 seed)
-{
-  guint64 x = 0x9E3779B97F4A7C15ull ^ (seed * 0xBF58476D1CE4E5B9ull);
-  for (gsize i = 0; i < n; i++) {
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    p[i] = (guint8) ((x * 0x2545F4914F6CDD1Dull) >> 56);
-  }
-}
-
 static double
 device_used_mib (void)
 {
@@ -135,7 +124,7 @@ make_cache (const char *dir, guint n, GError **error)
     for (int f = 0; f < opt_frames; f++)
       g_string_append_printf (fs, "%s%d", f ? "," : "", f);
     frames = g_string_free (fs, FALSE);
-    random_bytes (rgb, clip, i + 1);
+    gpu_random_bytes (rgb, clip, i + 1);
     info.video_path = video;
     info.label = i % 2;
     info.augmentation_idx = -1;
@@ -423,7 +412,7 @@ main (int argc, char **argv)
   {
     const gsize cb = (gsize) opt_frames * opt_size * opt_size * 3;
     clips = g_malloc (cb * max_batch);
-    random_bytes (clips, cb * max_batch, 42);
+    gpu_random_bytes (clips, cb * max_batch, 42);
   }
   if (opt_cache != NULL) {
     if (!reader_open (&reader, opt_cache, &error)) {

@@ -152,6 +152,19 @@ gpu_fill (float *a, gsize n, guint32 seed, double lo, double hi)
 }
 
 void
+gpu_random_bytes (guint8 *p, gsize n, guint64 seed)
+{
+  guint64 x = 0x9E3779B97F4A7C15ull ^ (seed * 0xBF58476D1CE4E5B9ull);
+
+  for (gsize i = 0; i < n; i++) {
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    p[i] = (guint8) ((x * 0x2545F4914F6CDD1Dull) >> 56);
+  }
+}
+
+void
 gpu_round_bf16 (float *a, gsize n)
 {
   for (gsize i = 0; i < n; i++) {

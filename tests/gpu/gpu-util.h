@@ -51,6 +51,8 @@ gboolean gpu_check_equal (const char *what, const float *got, const float *want,
 
 /* Seeded uniform floats in [lo, hi). */
 void gpu_fill (float *a, gsize n, guint32 seed, double lo, double hi);
+/* Seeded bytes (xorshift64*: fast enough for clips of a million bytes). */
+void gpu_random_bytes (guint8 *p, gsize n, guint64 seed);
 /* Rounds every value to the nearest bf16 (so that bf16 storage loses nothing). */
 void gpu_round_bf16 (float *a, gsize n);
 

@@ -46,6 +46,41 @@ donor_layout (GpuPair *p, guint n, guint c, guint t, guint h, guint w, FvcPlan *
   return (*donor)->dst_layout;
 }
 
+/* The CPU plan of @d (plain input) and the GPU plan with input layout @gin; scratch bound and each
+ * plan's workspace allocated. FALSE (case failed) when a plan cannot be made. */
+static gboolean
+make_plans (GpuPair *p, FvcPlanDesc d, const FvcLayout *gin, FvcPlan **cp, FvcPlan **gp, FvcTensor *cws,
+            FvcTensor *gws)
+{
+  g_autoptr (GError) err = NULL;
+
+  *cp = *gp = NULL;
+  d.src_layout = NULL;
+  *cp = p->cpu->plan_new (p->cpu, &d, &err);
+  d.src_layout = gin;
+  if (*cp != NULL)
+    *gp = p->gpu->plan_new (p->gpu, &d, &err);
+  if (*gp == NULL) {
+    gpu_fail ("plans: %s", err ? err->message : "?");
+    return FALSE;
+  }
+  gpu_pair_scratch (p, (*cp)->scratch_bytes, (*gp)->scratch_bytes);
+  gpu_raw_alloc (p->cpu, cws, (*cp)->workspace_bytes);
+  gpu_raw_alloc (p->gpu, gws, (*gp)->workspace_bytes);
+  return TRUE;
+}
+
+static void
+plans_free (GpuPair *p, FvcPlan *cp, FvcPlan *gp, FvcPlan *donor)
+{
+  if (cp)
+    p->cpu->plan_free (p->cpu, cp);
+  if (gp)
+    p->gpu->plan_free (p->gpu, gp);
+  if (donor)
+    p->gpu->plan_free (p->gpu, donor);
+}
+
 static void
 fill_pair (GpuPair *p, GpuTT *t, guint32 seed, double lo, double hi, gboolean bf16)
 {
@@ -105,7 +140,6 @@ conv_check (FvcPrecision prec, const ConvCase *cc)
   const gboolean bf16 = prec == FVC_PRECISION_BF16;
   const double tol = conv_tol (prec);
   const FvcLayout *gin = NULL;
-  g_autoptr (GError) err = NULL;
   g_autofree char *what = NULL;
   FvcPlanDesc d = { FVC_OP_CONV3D, cc->n, cc->c, cc->t, cc->h, cc->w, NULL, cc->o,
                     { cc->k[0], cc->k[1], cc->k[2] }, { cc->pad[0], cc->pad[1], cc->pad[2] }, TRUE, cc->need_dx };
@@ -114,18 +148,9 @@ conv_check (FvcPrecision prec, const ConvCase *cc)
     return;
   if (cc->layout_input)
     gin = donor_layout (&p, cc->n, cc->c, cc->t, cc->h, cc->w, &donor);
-  cp = p.cpu->plan_new (p.cpu, &d, &err);
-  d.src_layout = gin;
-  if (cp != NULL)
-    gp = p.gpu->plan_new (p.gpu, &d, &err);
-  if (gp == NULL) {
-    gpu_fail ("%s plans: %s", cc->name, err ? err->message : "?");
+  if (!make_plans (&p, d, gin, &cp, &gp, &cws, &gws))
     goto out;
-  }
   gpu_note ("%s %s: gpu plan: %s", cc->name, fvc_precision_name (prec), fvc_backend_cuda_plan_describe (gp));
-  gpu_pair_scratch (&p, cp->scratch_bytes, gp->scratch_bytes);
-  gpu_raw_alloc (p.cpu, &cws, cp->workspace_bytes);
-  gpu_raw_alloc (p.gpu, &gws, gp->workspace_bytes);
 
   {
     const gint64 xs[5] = { cc->n, cc->c, cc->t, cc->h, cc->w };
@@ -186,12 +211,7 @@ conv_check (FvcPrecision prec, const ConvCase *cc)
   gpu_raw_free (p.cpu, &cws);
   gpu_raw_free (p.gpu, &gws);
 out:
-  if (cp)
-    p.cpu->plan_free (p.cpu, cp);
-  if (gp)
-    p.gpu->plan_free (p.gpu, gp);
-  if (donor)
-    p.gpu->plan_free (p.gpu, donor);
+  plans_free (&p, cp, gp, donor);
   gpu_pair_clear (&p);
 }
 
@@ -289,7 +309,6 @@ pool_check (FvcPrecision prec, const char *impl, const guint *kernel, const gint
   GpuTT x, y, dy, dx;
   const gboolean bf16 = prec == FVC_PRECISION_BF16;
   const FvcLayout *gin;
-  g_autoptr (GError) err = NULL;
   g_autofree char *what = NULL;
   FvcPlanDesc d = { FVC_OP_MAXPOOL3D, xs[0], xs[1], xs[2], xs[3], xs[4], NULL, 0, { kernel[0], kernel[1], kernel[2] },
                     { 0, 0, 0 }, TRUE, FALSE };
@@ -298,19 +317,10 @@ pool_check (FvcPrecision prec, const char *impl, const guint *kernel, const gint
   if (!gpu_pair_init (&p, prec))
     return;
   gin = donor_layout (&p, xs[0], xs[1], xs[2], xs[3], xs[4], &donor);
-  cp = p.cpu->plan_new (p.cpu, &d, &err);
-  d.src_layout = gin;
-  if (cp != NULL)
-    gp = p.gpu->plan_new (p.gpu, &d, &err);
-  if (gp == NULL) {
-    gpu_fail ("maxpool plans: %s", err ? err->message : "?");
+  if (!make_plans (&p, d, gin, &cp, &gp, &cws, &gws))
     goto out;
-  }
   gpu_note ("maxpool %s %s k=%ux%ux%u: gpu plan: %s", impl, fvc_precision_name (prec), kernel[0], kernel[1],
             kernel[2], fvc_backend_cuda_plan_describe (gp));
-  gpu_pair_scratch (&p, cp->scratch_bytes, gp->scratch_bytes);
-  gpu_raw_alloc (p.cpu, &cws, cp->workspace_bytes);
-  gpu_raw_alloc (p.gpu, &gws, gp->workspace_bytes);
   {
     const gint64 ys[5] = { gp->out_dims[0], gp->out_dims[1], gp->out_dims[2], gp->out_dims[3], gp->out_dims[4] };
     const gsize xn = xs[0] * xs[1] * xs[2] * xs[3] * xs[4];
@@ -339,12 +349,7 @@ pool_check (FvcPrecision prec, const char *impl, const guint *kernel, const gint
   gpu_raw_free (p.cpu, &cws);
   gpu_raw_free (p.gpu, &gws);
 out:
-  if (cp)
-    p.cpu->plan_free (p.cpu, cp);
-  if (gp)
-    p.gpu->plan_free (p.gpu, gp);
-  if (donor)
-    p.gpu->plan_free (p.gpu, donor);
+  plans_free (&p, cp, gp, donor);
   gpu_pair_clear (&p);
   g_unsetenv ("FVC_CUDA_POOL");
 }
@@ -376,21 +381,14 @@ gap_check (FvcPrecision prec)
   const gboolean bf16 = prec == FVC_PRECISION_BF16;
   const FvcLayout *gin;
   GpuTT x, y, dy, dx;
-  g_autoptr (GError) err = NULL;
+  FvcTensor cws, gws;
   FvcPlanDesc d = { FVC_OP_AVGPOOL_GLOBAL, 3, 64, 3, 7, 6, NULL, 0, { 0 }, { 0 }, TRUE, FALSE };
 
   if (!gpu_pair_init (&p, prec))
     return;
   gin = donor_layout (&p, 3, 64, 3, 7, 6, &donor);
-  cp = p.cpu->plan_new (p.cpu, &d, &err);
-  d.src_layout = gin;
-  if (cp != NULL)
-    gp = p.gpu->plan_new (p.gpu, &d, &err);
-  if (gp == NULL) {
-    gpu_fail ("gap plans: %s", err ? err->message : "?");
+  if (!make_plans (&p, d, gin, &cp, &gp, &cws, &gws))
     goto out;
-  }
-  gpu_pair_scratch (&p, cp->scratch_bytes, gp->scratch_bytes);
   gpu_tt_alloc (&p, &x, "x", 5, xs, NULL, 0, gin, gin ? xn * 2 : 0);
   gpu_tt_alloc (&p, &dx, "dx", 5, xs, NULL, 0, gin, gin ? xn * 2 : 0);
   gpu_tt_alloc (&p, &y, "y", 2, (gint64[]) { 3, 64 }, NULL, 0, NULL, 0);
@@ -409,13 +407,10 @@ gap_check (FvcPrecision prec)
   gpu_tt_free (&p, &dx);
   gpu_tt_free (&p, &y);
   gpu_tt_free (&p, &dy);
+  gpu_raw_free (p.cpu, &cws);
+  gpu_raw_free (p.gpu, &gws);
 out:
-  if (cp)
-    p.cpu->plan_free (p.cpu, cp);
-  if (gp)
-    p.gpu->plan_free (p.gpu, gp);
-  if (donor)
-    p.gpu->plan_free (p.gpu, donor);
+  plans_free (&p, cp, gp, donor);
   gpu_pair_clear (&p);
 }
 

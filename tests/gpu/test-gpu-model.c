@@ -26,18 +26,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Seeded bytes (xorshift64*: fast enough for clips of a million bytes). */
 static void
 make_clips (guint8 *clips, gsize n, guint32 seed)
 {
-  guint64 x = 0x9E3779B97F4A7C15ull ^ ((guint64) seed << 17 | seed);
-
-  for (gsize i = 0; i < n; i++) {
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    clips[i] = (guint8) ((x * 0x2545F4914F6CDD1Dull) >> 56);
-  }
+  gpu_random_bytes (clips, n, seed);
 }
 
 static FvcModel *

@@ -757,7 +757,7 @@ conv_plan_try (CudaBackend *cb, ConvPlan *p, ConvFormat f, GError **error)
       tmp = shape_bytes (&p->wc);                       /* dw in the compute format */
     if (cd.backward_data && p->convert_in)
       tmp = MAX (tmp, shape_bytes (&p->in));            /* dx in the compute format */
-    partial = fvc_cuk_bias_grad_partial_floats (p->out) * sizeof (float);
+    partial = fvc_cuk_channel_sums_partial_floats (p->out, FALSE) * sizeof (float);
   }
   p->scr_tmp_off = align_up (fvc_cudnn_conv_get_workspace (p->conv));
   p->scr_partial_off = p->scr_tmp_off + align_up (tmp);
@@ -882,7 +882,7 @@ gap_plan_init (CudaBackend *cb, GapPlan *p, GError **error)
   p->base.pub.dst_layout = NULL;
   p->base.pub.dst_bytes = (gsize) d->n * d->c * sizeof (float);
   p->base.pub.workspace_bytes = 0;
-  p->base.pub.scratch_bytes = align_up (fvc_cuk_gap_partial_floats (p->xs) * sizeof (float));
+  p->base.pub.scratch_bytes = align_up (MAX (fvc_cuk_channel_sums_partial_floats (p->xs, TRUE), 1) * sizeof (float));
   g_snprintf (p->base.describe, sizeof p->base.describe, "kernel %s", layout_name (d->src_layout));
   p->base.pub.impl = p->base.describe;
   p->base.pub.impl_backward = d->training ? p->base.describe : NULL;
@@ -986,7 +986,7 @@ run_conv_backward (CudaBackend *cb, const Op *op, GError **error)
   guint8 *tmp = scratch_at (cb, p->scr_tmp_off, 0);
   float *partial = (float *) scratch_at (cb, p->scr_partial_off, 0);
 
-  FVC_CU_TRY (fvc_cuk_bias_grad (dy->data, p->out, db->data, partial, cb->stream));
+  FVC_CU_TRY (fvc_cuk_channel_sums (dy->data, p->out, FALSE, 1.f, db->data, partial, cb->stream));
   if (OP_HAS (op, 3)) {
     /* dx in the compute format, then in the producer's format when they differ */
     void *dxc = p->convert_in ? (void *) tmp : dx->data;
@@ -1068,7 +1068,8 @@ static gboolean
 run_gap_forward (CudaBackend *cb, const Op *op, GError **error)
 {
   const GapPlan *p = (const GapPlan *) op->plan;
-  FVC_CU_TRY (fvc_cuk_gap_forward (op->t[0].data, p->xs, op->t[1].data, (float *) cb->scratch, cb->stream));
+  FVC_CU_TRY (fvc_cuk_channel_sums (op->t[0].data, p->xs, TRUE, (float) fvc_cuk_shape_spatial (&p->xs),
+                                    op->t[1].data, (float *) cb->scratch, cb->stream));
   return TRUE;
 fail:
   return FALSE;

@@ -11,15 +11,6 @@
 
 #define FVC_CUK_THREADS 256
 
-/* Helpers between the kernel files (fvc-cuda-elementwise.cu). */
-extern "C" {
-/* out[g * C + c] = sum over k < m of partial[(g * m + k) * C + c], / div; fixed order. */
-cudaError_t fvc_cuk_reduce_partials (const float *partial, int64_t m, int64_t C, int64_t groups, float div, float *out,
-                                     cudaStream_t s);
-/* Number of chunks (and rows per chunk) a reduction over @rows rows uses. */
-int64_t fvc_cuk_row_chunks (int64_t rows, int64_t *per_chunk);
-}
-
 /* Grid for @n items at @per_block items per block, capped (kernels loop over the rest). */
 static inline unsigned
 fvc_cuk_blocks (int64_t n, int64_t per_block)

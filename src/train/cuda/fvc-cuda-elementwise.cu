@@ -183,56 +183,59 @@ fvc_cuk_bias_add (void *y, FvcCukShape sh, const float *b, cudaStream_t s)
   return cudaGetLastError ();
 }
 
-/* Channels-last: rows of C channels. A block of (32, 8) threads takes @per_chunk rows: x over
- * channels (coalesced), y over rows; the 8 row sums are added in order. partial[chunk * C + c]. */
+/* ---- per-channel sums: the conv bias gradient and the global average pool ---- */
+
+/* Channels-last: group g holds @rows rows of C channels. A block of (32, 8) threads takes
+ * @per_chunk rows of one group: x over channels (coalesced), y over rows; the 8 row sums are added
+ * in order. partial[(g * chunks + chunk) * C + c]. */
 template <typename T>
 __global__ void
-bias_grad_rows_kernel (const T *__restrict__ dy, int64_t rows, int64_t C, int64_t per_chunk,
-                       float *__restrict__ partial)
+sum_rows_kernel (const T *__restrict__ x, int64_t rows, int64_t C, int64_t per_chunk, float *__restrict__ partial)
 {
   __shared__ float acc[8][33];
-  const int64_t r0 = blockIdx.x * per_chunk;
-  const int64_t r1 = min (rows, r0 + per_chunk);
+  const int64_t g = blockIdx.y, chunks = gridDim.x;
+  const int64_t r0 = blockIdx.x * per_chunk, r1 = min (rows, r0 + per_chunk);
+  const T *base = x + g * rows * C;
 
   for (int64_t cb = 0; cb < C; cb += 32) {
     const int64_t c = cb + threadIdx.x;
     float sum = 0.f;
     if (c < C)
       for (int64_t r = r0 + threadIdx.y; r < r1; r += 8)
-        sum += fvc_ld (dy, r * C + c);
+        sum += fvc_ld (base, r * C + c);
     acc[threadIdx.y][threadIdx.x] = sum;
     __syncthreads ();
     if (threadIdx.y == 0 && c < C) {
       float t = 0.f;
       for (int k = 0; k < 8; k++)
         t += acc[k][threadIdx.x];
-      partial[blockIdx.x * C + c] = t;
+      partial[(g * chunks + blockIdx.x) * C + c] = t;
     }
     __syncthreads ();
   }
 }
 
-/* Planar: one block per (c, n) plane of S values. partial[n * C + c]. */
+/* Planar: one block per (c, n) plane of S values; out[n * C + c] = sum / div. */
 template <typename T>
 __global__ void
-bias_grad_planes_kernel (const T *__restrict__ dy, int64_t C, int64_t S, float *__restrict__ partial)
+sum_planes_kernel (const T *__restrict__ x, int64_t C, int64_t S, float div, float *__restrict__ out)
 {
   __shared__ float buf[32];
   const int64_t c = blockIdx.x, n = blockIdx.y;
-  const T *p = dy + (n * C + c) * S;
+  const T *p = x + (n * C + c) * S;
   float sum = 0.f;
 
   for (int64_t i = threadIdx.x; i < S; i += blockDim.x)
     sum += fvc_ld (p, i);
   sum = fvc_block_sum (sum, buf);
   if (threadIdx.x == 0)
-    partial[n * C + c] = sum;
+    out[n * C + c] = div == 1.f ? sum : sum / div;
 }
 
 /* out[g * C + c] = (sum over k < m of partial[(g * m + k) * C + c]) / div: one block per (c, g),
- * a fixed tree (deterministic). Shared with the global average pool (fvc-cuda-pool.cu). */
+ * a fixed tree (deterministic). */
 __global__ void
-fvc_reduce_partials_kernel (const float *__restrict__ partial, int64_t m, int64_t C, float div, float *__restrict__ out)
+reduce_partials_kernel (const float *__restrict__ partial, int64_t m, int64_t C, float div, float *__restrict__ out)
 {
   __shared__ float buf[32];
   const int64_t c = blockIdx.x, g = blockIdx.y;
@@ -245,18 +248,10 @@ fvc_reduce_partials_kernel (const float *__restrict__ partial, int64_t m, int64_
     out[g * C + c] = div == 1.f ? sum : sum / div;
 }
 
-extern "C" cudaError_t
-fvc_cuk_reduce_partials (const float *partial, int64_t m, int64_t C, int64_t groups, float div, float *out,
-                         cudaStream_t s)
-{
-  fvc_reduce_partials_kernel<<<dim3 ((unsigned) C, (unsigned) groups), 128, 0, s>>> (partial, m, C, div, out);
-  return cudaGetLastError ();
-}
-
-/* Chunks of rows for the channels-last reductions: enough blocks to fill the GPU, few enough
- * partials for one reduction pass. A function of the shape only (deterministic). */
-extern "C" int64_t
-fvc_cuk_row_chunks (int64_t rows, int64_t *per_chunk)
+/* Chunks of rows for the channels-last sums: enough blocks to fill the GPU, few enough partials
+ * for one reduction pass. A function of the shape only (deterministic). */
+static int64_t
+row_chunks (int64_t rows, int64_t *per_chunk)
 {
   int64_t chunks = (rows + 63) / 64;
   if (chunks > 1024)
@@ -267,44 +262,49 @@ fvc_cuk_row_chunks (int64_t rows, int64_t *per_chunk)
   return (rows + *per_chunk - 1) / *per_chunk;
 }
 
-static int64_t
-bias_grad_chunks (FvcCukShape sh, int64_t *per_chunk)
-{
-  *per_chunk = 0;
-  return sh.order == FVC_CUK_NCDHW ? sh.n : fvc_cuk_row_chunks (sh.n * fvc_cuk_shape_spatial (&sh), per_chunk);
-}
-
 extern "C" size_t
-fvc_cuk_bias_grad_partial_floats (FvcCukShape sh)
+fvc_cuk_channel_sums_partial_floats (FvcCukShape xs, int per_sample)
 {
+  const int64_t S = fvc_cuk_shape_spatial (&xs);
   int64_t per;
-  return (size_t) (bias_grad_chunks (sh, &per) * sh.c);
+  if (xs.order == FVC_CUK_NCDHW)
+    return per_sample ? 0 : (size_t) (xs.n * xs.c);
+  return per_sample ? (size_t) (xs.n * row_chunks (S, &per) * xs.c) : (size_t) (row_chunks (xs.n * S, &per) * xs.c);
 }
 
 extern "C" cudaError_t
-fvc_cuk_bias_grad (const void *dy, FvcCukShape sh, float *db, float *partial, cudaStream_t s)
+fvc_cuk_channel_sums (const void *x, FvcCukShape xs, int per_sample, float div, float *out, float *partial,
+                      cudaStream_t s)
 {
-  const int64_t S = fvc_cuk_shape_spatial (&sh);
-  int64_t per_chunk, chunks = bias_grad_chunks (sh, &per_chunk);
+  const int64_t S = fvc_cuk_shape_spatial (&xs);
+  const int64_t groups = per_sample ? xs.n : 1, rows = per_sample ? S : xs.n * S;
+  int64_t per, chunks;
   cudaError_t e;
 
-  if (sh.order == FVC_CUK_NCDHW) {
-    dim3 grid ((unsigned) sh.c, (unsigned) sh.n);
-    if (sh.type == FVC_CUK_BF16)
-      bias_grad_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const __nv_bfloat16 *) dy, sh.c, S, partial);
+  if (xs.order == FVC_CUK_NCDHW) {
+    /* planes give per-sample sums: the final ones, or partials over the batch */
+    dim3 grid ((unsigned) xs.c, (unsigned) xs.n);
+    float *dst = per_sample ? out : partial;
+    float d = per_sample ? div : 1.f;
+    if (xs.type == FVC_CUK_BF16)
+      sum_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const __nv_bfloat16 *) x, xs.c, S, d, dst);
     else
-      bias_grad_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const float *) dy, sh.c, S, partial);
-  } else {
-    dim3 block (32, 8);
-    if (sh.type == FVC_CUK_BF16)
-      bias_grad_rows_kernel<<<(unsigned) chunks, block, 0, s>>> ((const __nv_bfloat16 *) dy, sh.n * S, sh.c, per_chunk,
-                                                                 partial);
-    else
-      bias_grad_rows_kernel<<<(unsigned) chunks, block, 0, s>>> ((const float *) dy, sh.n * S, sh.c, per_chunk, partial);
+      sum_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const float *) x, xs.c, S, d, dst);
+    if ((e = cudaGetLastError ()) != cudaSuccess || per_sample)
+      return e;
+    reduce_partials_kernel<<<dim3 ((unsigned) xs.c, 1), 128, 0, s>>> (partial, xs.n, xs.c, div, out);
+    return cudaGetLastError ();
   }
+  chunks = row_chunks (rows, &per);
+  dim3 grid ((unsigned) chunks, (unsigned) groups), block (32, 8);
+  if (xs.type == FVC_CUK_BF16)
+    sum_rows_kernel<<<grid, block, 0, s>>> ((const __nv_bfloat16 *) x, rows, xs.c, per, partial);
+  else
+    sum_rows_kernel<<<grid, block, 0, s>>> ((const float *) x, rows, xs.c, per, partial);
   if ((e = cudaGetLastError ()) != cudaSuccess)
     return e;
-  return fvc_cuk_reduce_partials (partial, chunks, sh.c, 1, 1.f, db, s);
+  reduce_partials_kernel<<<dim3 ((unsigned) xs.c, (unsigned) groups), 128, 0, s>>> (partial, chunks, xs.c, div, out);
+  return cudaGetLastError ();
 }
 
 /* ---- losses ---- */

@@ -84,12 +84,15 @@ cudaError_t fvc_cuk_relu_backward (const void *y, const void *dy, void *dx, int6
                                    cudaStream_t s);
 /* y[n, c, ...] += b[c] (f32 bias, one per stored channel). */
 cudaError_t fvc_cuk_bias_add (void *y, FvcCukShape shape, const float *b, cudaStream_t s);
-/* db[c] = sum over n and space of dy[n, c, ...], in a fixed order (deterministic).
- * @partial: fvc_cuk_bias_grad_partial_floats (shape) floats of scratch. */
-cudaError_t fvc_cuk_bias_grad (const void *dy, FvcCukShape shape, float *db, float *partial, cudaStream_t s);
-size_t fvc_cuk_bias_grad_partial_floats (FvcCukShape shape);
+/* Per-channel sums of a 5D tensor, in a fixed order (deterministic), divided by @div:
+ *   per_sample  out (N, C)[n, c] = sum over space of x[n, c, ...] / div   (global average pool)
+ *   otherwise   out (C)[c] = sum over n and space of x[n, c, ...] / div   (conv bias gradient)
+ * @partial: fvc_cuk_channel_sums_partial_floats (shape, per_sample) floats of scratch. */
+cudaError_t fvc_cuk_channel_sums (const void *x, FvcCukShape shape, int per_sample, float div, float *out,
+                                  float *partial, cudaStream_t s);
+size_t fvc_cuk_channel_sums_partial_floats (FvcCukShape shape, int per_sample);
 
-/* ---- pooling (own kernels: global average pool, and max pooling where cuDNN is not used) ---- */
+/* ---- pooling (own kernels: max pooling where cuDNN is not used, global average pool backward) ---- */
 
 /* y (N, C', T/kT, H/kH, W/kW) = max over each window (stride = kernel, no padding); @argmax
  * (one byte per output) records the window offset of the first maximum, for the backward. */
@@ -98,9 +101,6 @@ cudaError_t fvc_cuk_maxpool_forward (const void *x, FvcCukShape xs, void *y, Fvc
 /* dx = dy routed to the recorded argmax of each window, zero elsewhere. */
 cudaError_t fvc_cuk_maxpool_backward (const void *dy, FvcCukShape ys, const uint8_t *argmax, void *dx,
                                       FvcCukShape xs, const int *kernel, cudaStream_t s);
-/* y (N, C) f32 = mean over space of x; @partial: fvc_cuk_gap_partial_floats (shape) floats. */
-cudaError_t fvc_cuk_gap_forward (const void *x, FvcCukShape xs, float *y, float *partial, cudaStream_t s);
-size_t fvc_cuk_gap_partial_floats (FvcCukShape xs);
 /* dx[n, c, ...] = dy[n, c] / (T H W). */
 cudaError_t fvc_cuk_gap_backward (const float *dy, void *dx, FvcCukShape xs, cudaStream_t s);
 

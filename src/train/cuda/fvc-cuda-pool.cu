@@ -1,7 +1,7 @@
-/* fvc-cuda-pool.cu — pooling kernels and their launchers: global average pooling (forward,
- * backward) and max pooling with a one-byte argmax workspace (used where cuDNN's pooling is
- * not: FVC_CUDA_POOL=kernel, or a format cuDNN refuses). Shapes in fvc-cuda-kernels.h.
- * Not here: cuDNN's pooling (fvc-cudnn.c). */
+/* fvc-cuda-pool.cu — pooling kernels and their launchers: max pooling with a one-byte argmax
+ * workspace (used where cuDNN's pooling is not: FVC_CUDA_POOL=kernel, or a format cuDNN refuses)
+ * and the global average pool's backward (its forward is fvc_cuk_channel_sums). Shapes in
+ * fvc-cuda-kernels.h. Not here: cuDNN's pooling (fvc-cudnn.c). */
 #include "fvc-cuda-common.cuh"
 
 /* ---- max pooling: stride == kernel, no padding, floor mode ---- */
@@ -103,86 +103,6 @@ fvc_cuk_maxpool_backward (const void *dy, FvcCukShape ys, const uint8_t *argmax,
 }
 
 /* ---- global average pooling ---- */
-
-/* Planar: one block per (c, n) plane; mean written directly. */
-template <typename T>
-__global__ void
-gap_planes_kernel (const T *__restrict__ x, int64_t C, int64_t S, float *__restrict__ y)
-{
-  __shared__ float buf[32];
-  const int64_t c = blockIdx.x, n = blockIdx.y;
-  const T *p = x + (n * C + c) * S;
-  float sum = 0.f;
-
-  for (int64_t i = threadIdx.x; i < S; i += blockDim.x)
-    sum += fvc_ld (p, i);
-  sum = fvc_block_sum (sum, buf);
-  if (threadIdx.x == 0)
-    y[n * C + c] = sum / (float) S;
-}
-
-/* Channels-last: blocks of (32, 8) threads over (chunk, n); partial[(n * chunks + chunk) * C + c]. */
-template <typename T>
-__global__ void
-gap_rows_kernel (const T *__restrict__ x, int64_t S, int64_t C, int64_t per_chunk, float *__restrict__ partial)
-{
-  __shared__ float acc[8][33];
-  const int64_t n = blockIdx.y, chunks = gridDim.x;
-  const int64_t r0 = blockIdx.x * per_chunk, r1 = min (S, r0 + per_chunk);
-  const T *base = x + n * S * C;
-
-  for (int64_t cb = 0; cb < C; cb += 32) {
-    const int64_t c = cb + threadIdx.x;
-    float sum = 0.f;
-    if (c < C)
-      for (int64_t r = r0 + threadIdx.y; r < r1; r += 8)
-        sum += fvc_ld (base, r * C + c);
-    acc[threadIdx.y][threadIdx.x] = sum;
-    __syncthreads ();
-    if (threadIdx.y == 0 && c < C) {
-      float t = 0.f;
-      for (int k = 0; k < 8; k++)
-        t += acc[k][threadIdx.x];
-      partial[(n * chunks + blockIdx.x) * C + c] = t;
-    }
-    __syncthreads ();
-  }
-}
-
-extern "C" size_t
-fvc_cuk_gap_partial_floats (FvcCukShape xs)
-{
-  int64_t per;
-  if (xs.order == FVC_CUK_NCDHW)
-    return 1;
-  return (size_t) (xs.n * fvc_cuk_row_chunks (fvc_cuk_shape_spatial (&xs), &per) * xs.c);
-}
-
-extern "C" cudaError_t
-fvc_cuk_gap_forward (const void *x, FvcCukShape xs, float *y, float *partial, cudaStream_t s)
-{
-  const int64_t S = fvc_cuk_shape_spatial (&xs);
-  int64_t per, chunks;
-  cudaError_t e;
-
-  if (xs.order == FVC_CUK_NCDHW) {
-    dim3 grid ((unsigned) xs.c, (unsigned) xs.n);
-    if (xs.type == FVC_CUK_BF16)
-      gap_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const __nv_bfloat16 *) x, xs.c, S, y);
-    else
-      gap_planes_kernel<<<grid, FVC_CUK_THREADS, 0, s>>> ((const float *) x, xs.c, S, y);
-    return cudaGetLastError ();
-  }
-  chunks = fvc_cuk_row_chunks (S, &per);
-  dim3 grid ((unsigned) chunks, (unsigned) xs.n), block (32, 8);
-  if (xs.type == FVC_CUK_BF16)
-    gap_rows_kernel<<<grid, block, 0, s>>> ((const __nv_bfloat16 *) x, S, xs.c, per, partial);
-  else
-    gap_rows_kernel<<<grid, block, 0, s>>> ((const float *) x, S, xs.c, per, partial);
-  if ((e = cudaGetLastError ()) != cudaSuccess)
-    return e;
-  return fvc_cuk_reduce_partials (partial, chunks, xs.c, xs.n, (float) S, y, s);
-}
 
 template <typename T>
 __global__ void
