@@ -127,7 +127,7 @@ if [ -f "$OUT/test-gpu-nodevice.log" ]; then
 fi
 
 # ---- 3. benchmarks -----------------------------------------------------------------------------
-run_step "bench-train-gpu" 150 "$BENCHLOG" .gpu/bin/bench-train-gpu --cache "$CACHE" --make-cache 160 \
+run_step "bench-train-gpu" 150 "$BENCHLOG" .gpu/bin/bench-train-gpu --cache "$CACHE" --make-cache 256 \
   --seconds "$SECONDS_PER" --json "$FVCJSON"
 run_step "bench-train-gpu tf32" 40 "$BENCHLOG" .gpu/bin/bench-train-gpu --models naive_cnn --precisions tf32 \
   --modes resident,host --seconds "$SECONDS_PER" --json "$FVCJSON"
@@ -162,8 +162,8 @@ EOF
   rm -f "$tmp"
 }
 if [ -d "$CACHE" ] && [ -x "$RT/rt/gst-launch-1.0" ]; then
-  gst_run naive_cnn bf16 25
-  gst_run logistic_regression fp32 80
+  gst_run naive_cnn bf16 12
+  gst_run logistic_regression fp32 40
 else
   log "pipelines: NOT RUN (no cache at $CACHE or no gst-launch-1.0 in the runtime)"
 fi
