@@ -81,10 +81,10 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
    * saturated backgrounds vary more between sources than the artefacts differ between classes,
    * and a small classifier trained on ~24 videos then learns the backgrounds (docs/dataset.md). */
   {
-    double grey = rnd (cfg, "synth.bg_grey", s, 90, 160);
+    double grey = rnd (cfg, "synth.bg_grey", s, 100, 150);
     for (int c = 0; c < 3; c++) {
-      sc->bg_a[c] = (float) (grey + rnd (cfg, "synth.bg_tint", s * 4 + c, -15, 15));
-      sc->bg_b[c] = (float) (sc->bg_a[c] + rnd (cfg, "synth.bg_b", s * 4 + c, -28, 28));
+      sc->bg_a[c] = (float) (grey + rnd (cfg, "synth.bg_tint", s * 4 + c, -10, 10));
+      sc->bg_b[c] = (float) (sc->bg_a[c] + rnd (cfg, "synth.bg_b", s * 4 + c, -20, 20));
     }
   }
   sc->bg_vx = (float) (rnd (cfg, "synth.bg_vx", s, -0.8, 0.8) * px);
@@ -124,7 +124,7 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
   sc->light_v = (float) rnd (cfg, "synth.light_v", s, -1, 0.3);
 
   /* Skin from pale to dark brown: one tone, then channel ratios. */
-  tone = rnd (cfg, "synth.skin_tone", s, 0.35, 0.75);
+  tone = rnd (cfg, "synth.skin_tone", s, 0.4, 0.7);
   skin_r = 110 + 130 * tone;
   lk->skin[0] = (float) skin_r;
   lk->skin[1] = (float) (skin_r * rnd (cfg, "synth.skin_g", s, 0.62, 0.82));
@@ -143,6 +143,26 @@ scene_init (const FvcSynthConfig *cfg, guint s, Scene *sc)
   lk->eye_ry = (float) (lk->eye_rx * rnd (cfg, "synth.eye_aspect", s, 0.45, 0.65));
   lk->mouth_w = (float) rnd (cfg, "synth.mouth_w", s, 0.25, 0.42);
   fill_tile (cfg, "synth.skin_tile", s, lk->tile);
+}
+
+/* Face-swap pipelines pick donors that look like the target and colour-correct them, so the
+ * donor identity moves only part of the way from the target's look: what tells a fake apart is
+ * the artefacts, not a stranger's face. */
+static void
+donor_resemble (FaceLook *donor, const FaceLook *target)
+{
+#define TOWARD(field, keep) donor->field = target->field + (1.f - (keep)) * (donor->field - target->field)
+  for (int c = 0; c < 3; c++) {
+    TOWARD (skin[c], 0.75f);
+    TOWARD (hair[c], 0.6f);
+    TOWARD (lip[c], 0.5f);
+  }
+  TOWARD (eye_dx, 0.5f);
+  TOWARD (eye_y, 0.5f);
+  TOWARD (eye_rx, 0.5f);
+  TOWARD (eye_ry, 0.5f);
+  TOWARD (mouth_w, 0.5f);
+#undef TOWARD
 }
 
 static void
@@ -468,6 +488,7 @@ renderer_new (const FvcSynthConfig *cfg, guint index)
     r->is_fake = TRUE;
     fake_init (cfg, index, &r->fake);
     scene_init (cfg, v.donor, &r->donor);
+    donor_resemble (&r->donor.look, &r->scene.look);
     r->layer = g_new (float, n * 3);
     r->mask = g_new (float, n);
     r->tmp = g_new (float, n * 3);
