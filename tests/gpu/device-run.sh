@@ -6,16 +6,18 @@
 #   3. bench-train-gpu (fvc), bench_train_torch.py (PyTorch), two pipelines
 #      fvcclipsrc ! fvctrainsink device=cuda, backend variants               -> bench.log, *.jsonl
 #   4. results.md (bench-train-gpu-table.py) and summary.txt, printed last
-# Every step has a time limit inside an overall budget (FVC_DEVICE_BUDGET_S, 400 s): a step that
-# would not fit is skipped and said so; a failing step does not stop the others. At most 8 files
-# land in $OUT (the device tool brings back 8). Needs bash, coreutils, tar+gzip, python3.
+# Every step has a time limit inside an overall budget (FVC_DEVICE_BUDGET_S, 330 s): a step that
+# would not fit is skipped and said so; a failing step does not stop the others. FVC_DEVICE_STEPS
+# (default tests,bench,torch,pipelines,variants) runs a subset, for a rerun of what was cut. At
+# most 8 files land in $OUT (the device tool brings back 8). Needs bash, coreutils, tar+gzip, python3.
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 OUT=${OUT:-$ROOT/.gpu-out}
 mkdir -p "$OUT"
-BUDGET=${FVC_DEVICE_BUDGET_S:-400}
+BUDGET=${FVC_DEVICE_BUDGET_S:-330}
+STEPS=",${FVC_DEVICE_STEPS:-tests,bench,torch,pipelines,variants},"
 T0=$(date +%s)
 SUMMARY=$OUT/summary.txt
 ENVLOG=$OUT/env.log
@@ -25,7 +27,7 @@ TORCHJSON=$OUT/bench-torch.jsonl
 RESULTS=$OUT/results.md
 RT=${FVC_RT_DIR:-/tmp/fvc-rt}
 CACHE=${FVC_BENCH_CACHE:-/tmp/fvc-bench-cache}
-SECONDS_PER=${FVC_BENCH_SECONDS:-1.0}
+SECONDS_PER=${FVC_BENCH_SECONDS:-0.8}
 PY=${FVC_PYTHON:-python3}
 : > "$SUMMARY"
 
@@ -35,6 +37,7 @@ BASH_XTRACEFD=3
 set -x
 
 log () { echo "$*" | tee -a "$SUMMARY"; }
+want () { [[ $STEPS == *",$1,"* ]]; }
 elapsed () { echo $(( $(date +%s) - T0 )); }
 
 # run_step NAME LIMIT LOGFILE CMD... — runs CMD with at most LIMIT seconds (less if the budget is
@@ -113,9 +116,10 @@ fi
 
 # ---- 2. tests ----------------------------------------------------------------------------------
 for t in test-gpu-nodevice test-gpu-layers test-gpu-model; do
+  want tests || break
   case $t in
-    test-gpu-layers) lim=120 ;;
-    test-gpu-model) lim=150 ;;
+    test-gpu-layers) lim=100 ;;
+    test-gpu-model) lim=120 ;;
     *) lim=30 ;;
   esac
   run_step "$t" "$lim" "$OUT/$t.log" ".gpu/bin/$t"
@@ -127,12 +131,16 @@ if [ -f "$OUT/test-gpu-nodevice.log" ]; then
 fi
 
 # ---- 3. benchmarks -----------------------------------------------------------------------------
-run_step "bench-train-gpu" 150 "$BENCHLOG" .gpu/bin/bench-train-gpu --cache "$CACHE" --make-cache 256 \
-  --seconds "$SECONDS_PER" --json "$FVCJSON"
-run_step "bench-train-gpu tf32" 40 "$BENCHLOG" .gpu/bin/bench-train-gpu --models naive_cnn --precisions tf32 \
-  --modes resident,host --seconds "$SECONDS_PER" --json "$FVCJSON"
-run_step "bench_train_torch" 150 "$BENCHLOG" env PYTHONUNBUFFERED=1 "$PY" tests/bench/bench_train_torch.py \
-  --seconds "$SECONDS_PER" --json "$TORCHJSON"
+if want bench; then
+  run_step "bench-train-gpu" 120 "$BENCHLOG" .gpu/bin/bench-train-gpu --cache "$CACHE" --make-cache 256 \
+    --seconds "$SECONDS_PER" --json "$FVCJSON"
+  run_step "bench-train-gpu tf32" 30 "$BENCHLOG" .gpu/bin/bench-train-gpu --models naive_cnn --precisions tf32 \
+    --modes resident,host --seconds "$SECONDS_PER" --json "$FVCJSON"
+fi
+if want torch; then
+  run_step "bench_train_torch" 100 "$BENCHLOG" env PYTHONUNBUFFERED=1 "$PY" tests/bench/bench_train_torch.py \
+    --seconds "$SECONDS_PER" --json "$TORCHJSON"
+fi
 
 # fvcclipsrc ! fvctrainsink device=cuda from the cache: clips/s from the sink's progress messages
 gst_run () {
@@ -161,7 +169,9 @@ print(json.dumps(row))
 EOF
   rm -f "$tmp"
 }
-if [ -d "$CACHE" ] && [ -x "$RT/rt/gst-launch-1.0" ]; then
+if ! want pipelines; then
+  :
+elif [ -d "$CACHE" ] && [ -x "$RT/rt/gst-launch-1.0" ]; then
   gst_run naive_cnn bf16 12
   gst_run logistic_regression fp32 40
 else
@@ -170,10 +180,11 @@ fi
 
 # Backend settings other than the defaults, for tuning (lowest priority: whatever time is left).
 for v in FVC_CUDA_GRAPHS=0 FVC_CUDNN_FIND=1 FVC_CUDA_POOL=kernel; do
+  want variants || break
   run_step "variant $v" 40 "$BENCHLOG" env "$v" FVC_BENCH_VARIANT="$v" .gpu/bin/bench-train-gpu --models naive_cnn \
     --precisions fp32,bf16 --batches 4,128 --modes resident --seconds "$SECONDS_PER" --json "$FVCJSON"
 done
-run_step "variant FVC_CUDA_GRAPHS=0 linear" 20 "$BENCHLOG" env FVC_CUDA_GRAPHS=0 FVC_BENCH_VARIANT=FVC_CUDA_GRAPHS=0 \
+want variants && run_step "variant FVC_CUDA_GRAPHS=0 linear" 20 "$BENCHLOG" env FVC_CUDA_GRAPHS=0 FVC_BENCH_VARIANT=FVC_CUDA_GRAPHS=0 \
   .gpu/bin/bench-train-gpu --models logistic_regression --precisions fp32 --batches 4,128 --modes resident \
   --seconds "$SECONDS_PER" --json "$FVCJSON"
 
