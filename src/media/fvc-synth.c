@@ -429,7 +429,7 @@ fake_init (const FvcSynthConfig *cfg, guint index, Fake *f)
   switch (f->v.kind) {
   case FVC_SYNTH_SEAM:
     for (int c = 0; c < 3; c++)
-      f->tint[c] *= (float) (1.0 + 2.0 * s);
+      f->tint[c] = CLAMP (f->tint[c] * (float) (1.0 + 2.0 * s), -40.f, 40.f);
     f->feather = (float) (0.6 * px);
     f->ring += (float) (sign * (0.15 + 0.25 * s));
     break;
