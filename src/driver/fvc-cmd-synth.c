@@ -117,9 +117,10 @@ fvc_cmd_synth (int argc, char **argv, GError **error)
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   summary = g_strdup_printf (
-    "Renders N procedural \"face\" videos (the real class) and M fakes of each (the face region\n"
-    "swapped for another source's with a seam, blur, flicker or ghosting artefact), encodes them\n"
-    "as H.264 in MP4 and writes the index CSV. The same options give byte-identical files.\n"
+    "Renders N procedural \"face\" videos (the real class) and M fakes of each (the inner face\n"
+    "swapped for a look-alike donor's, with a blending halo, an upsampling grid, a colour and\n"
+    "exposure mismatch and one of: seam, blur, flicker, ghosting), encodes them as H.264 in MP4\n"
+    "and writes the index CSV. The same options give byte-identical files.\n"
     "Videos: DIR/real_SSS.mp4 and DIR/fake_SSS_FF.mp4; group of each = src_SSS. See docs/dataset.md.");
   g_option_context_set_summary (ctx, summary);
   if (!fvc_cli_parse (ctx, &argc, &argv, error))
