@@ -65,7 +65,7 @@ main (int argc, char **argv)
     return 2;
   }
   if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0) {
-    printf ("fvc-stream %s (GStreamer %s, CUDA backend %s)\n", FVC_VERSION, gst_version_string (),
+    printf ("fvc-stream %s (%s, CUDA backend %s)\n", FVC_VERSION, gst_version_string (),
             FVC_HAVE_CUDA ? "built" : "not built");
     return 0;
   }

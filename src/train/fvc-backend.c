@@ -1,13 +1,68 @@
-/* fvc-backend.c — picks a backend implementation for a device. The CUDA backend registers
- * itself here when this build has it (src/train/cuda/ defines FVC_HAVE_CUDA_BACKEND). */
+/* fvc-backend.c — picks a backend implementation for a device. The CUDA backend is the module
+ * libfvc-cuda.so, opened on first use (linking cuDNN/cuBLAS into every process would cost ~215 MiB
+ * of RSS before any GPU work); programs that link the backend statically register it instead. */
 #include "config.h"
 #include "fvc-backend.h"
 #include "fvc-error.h"
 #include "fvc-memstats.h"
 
-#ifdef FVC_HAVE_CUDA_BACKEND
-FvcBackend *fvc_backend_cuda_new (GError **error);
+#include <gmodule.h>
+
+static GMutex factory_lock;
+static FvcBackendFactory cuda_factory;
+
+void
+fvc_backend_register_cuda (FvcBackendFactory factory)
+{
+  g_mutex_lock (&factory_lock);
+  cuda_factory = factory;
+  g_mutex_unlock (&factory_lock);
+}
+
+/* The factory of the CUDA module: $FVC_CUDA_MODULE, this build's module, the installed one. */
+static FvcBackendFactory
+cuda_backend_factory (GError **error)
+{
+  FvcBackendFactory factory;
+
+  g_mutex_lock (&factory_lock);
+  factory = cuda_factory;
+#if FVC_HAVE_CUDA
+  if (factory == NULL) {
+    const char *candidates[] = { g_getenv ("FVC_CUDA_MODULE"), FVC_CUDA_MODULE_BUILD, FVC_CUDA_MODULE_INSTALLED };
+    g_autoptr (GString) tried = g_string_new (NULL);
+    for (guint i = 0; i < G_N_ELEMENTS (candidates) && factory == NULL; i++) {
+      GModule *module;
+      gpointer symbol = NULL;
+      if (candidates[i] == NULL || !g_file_test (candidates[i], G_FILE_TEST_EXISTS))
+        continue;
+      module = g_module_open (candidates[i], G_MODULE_BIND_LOCAL);
+      if (module == NULL) {
+        g_string_append_printf (tried, "%s%s", tried->len ? "; " : "", g_module_error ());
+        continue;
+      }
+      if (!g_module_symbol (module, "fvc_cuda_module_backend_new", &symbol)) {
+        g_string_append_printf (tried, "%s%s: no entry point", tried->len ? "; " : "", candidates[i]);
+        g_module_close (module);
+        continue;
+      }
+      g_module_make_resident (module);
+      factory = (FvcBackendFactory) symbol;
+    }
+    if (factory == NULL) {
+      g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "device \"cuda\": cannot load the CUDA backend module "
+                   "(%s; set FVC_CUDA_MODULE to libfvc-cuda.so)", tried->len ? tried->str : "not found");
+    }
+    cuda_factory = factory;
+  }
+#else
+  if (factory == NULL)
+    g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED,
+                 "device \"cuda\": this build of fvc-stream has no CUDA training backend; use device=cpu");
 #endif
+  g_mutex_unlock (&factory_lock);
+  return factory;
+}
 
 gboolean
 fvc_backend_available (FvcDevice device)
@@ -16,11 +71,7 @@ fvc_backend_available (FvcDevice device)
   case FVC_DEVICE_CPU:
     return TRUE;
   case FVC_DEVICE_CUDA:
-#ifdef FVC_HAVE_CUDA_BACKEND
-    return TRUE;
-#else
-    return FALSE;
-#endif
+    return FVC_HAVE_CUDA || cuda_factory != NULL;
   }
   return FALSE;
 }
@@ -68,19 +119,13 @@ fvc_backend_new (FvcDevice device, GError **error)
   switch (device) {
   case FVC_DEVICE_CPU:
     return fvc_backend_cpu_new (error);
-  case FVC_DEVICE_CUDA:
-#ifdef FVC_HAVE_CUDA_BACKEND
-    {
-      FvcBackend *be = fvc_backend_cuda_new (error);
-      if (be != NULL)
-        device_backend_watch (be, TRUE);
-      return be;
-    }
-#else
-    g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED,
-                 "device \"cuda\": this build of fvc-stream has no CUDA training backend; use device=cpu");
-    return NULL;
-#endif
+  case FVC_DEVICE_CUDA: {
+    FvcBackendFactory factory = cuda_backend_factory (error);
+    FvcBackend *be = factory ? factory (error) : NULL;
+    if (be != NULL)
+      device_backend_watch (be, TRUE);
+    return be;
+  }
   }
   g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "unknown device %d", (int) device);
   return NULL;

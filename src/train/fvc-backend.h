@@ -171,6 +171,12 @@ struct _FvcBackend {
                           gsize n, const FvcAdamWUpdate *u, GError **error);
 };
 
+/* Makes a backend (used for device "cuda"). */
+typedef FvcBackend *(*FvcBackendFactory) (GError **error);
+/* Programs that link the CUDA backend statically (the GPU tests) register it here; otherwise
+ * fvc_backend_new (FVC_DEVICE_CUDA) opens the module libfvc-cuda.so. */
+void fvc_backend_register_cuda (FvcBackendFactory factory);
+
 /* A new backend instance for @device (one per model: it holds the streams/handles and the
  * bound scratch of that model). FVC_ERROR_UNSUPPORTED for a device this build lacks. */
 FvcBackend *fvc_backend_new (FvcDevice device, GError **error);

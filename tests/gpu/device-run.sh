@@ -84,6 +84,7 @@ export LD_LIBRARY_PATH="$RT/rt/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export GST_PLUGIN_SYSTEM_PATH_1_0="$RT/rt/gst" GST_REGISTRY_FORK=no
 export GST_PLUGIN_SCANNER_1_0="$RT/rt/gst-plugin-scanner" GST_REGISTRY=/tmp/fvc-gst-registry.bin
 export GST_PLUGIN_PATH="$ROOT/.gpu/plugin"
+export FVC_CUDA_MODULE="$ROOT/.gpu/plugin/libfvc-cuda.so"   # what device=cuda opens
 
 # CUDA runtime, cuBLAS and cuDNN come from the machine; look where the loader does not.
 missing=$(ldd .gpu/bin/test-gpu-layers 2>/dev/null | awk '/not found/{print $1}' | sort -u)

@@ -10,6 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* These programs link the CUDA backend statically (fvc_cuda_dep): fvc_backend_new (CUDA) uses
+ * that copy instead of opening libfvc-cuda.so, so tests and backend internals agree. */
+__attribute__ ((constructor)) static void
+register_static_cuda_backend (void)
+{
+  fvc_backend_register_cuda (fvc_backend_cuda_new);
+}
+
 static gboolean case_failed;
 static guint n_checks, n_failed_checks;
 

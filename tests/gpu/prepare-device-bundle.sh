@@ -4,7 +4,8 @@
 # by git, carried by the device call) everything tests/gpu/device-run.sh needs on the lent GPU
 # machine, which has CUDA, cuDNN and python3+torch but no GLib, GStreamer or oneDNN:
 #   .gpu/bin/            test-gpu-layers, test-gpu-model, test-gpu-nodevice, bench-train-gpu
-#   .gpu/plugin/         libgstfvc.so (for the fvcclipsrc ! fvctrainsink device=cuda runs)
+#   .gpu/plugin/         libgstfvc.so and the CUDA backend module libfvc-cuda.so it opens (for
+#                        the fvcclipsrc ! fvctrainsink device=cuda runs)
 #   .gpu/runtime.tar.gz  the shared libraries they need (../shared/gpu/pack-runtime --gst: GLib,
 #                        oneDNN for the CPU reference, GStreamer core + gst-launch), compressed
 #                        because oneDNN alone is 40 MB and a call carries 64 MiB
@@ -24,7 +25,7 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 grep -q 'FVC_HAVE_CUDA 1' "$build/config.h" || { echo "prepare: $build has no CUDA backend (meson -Dcuda=enabled)" >&2; exit 1; }
 ninja -C "$build" tests/gpu/test-gpu-layers tests/gpu/test-gpu-model tests/gpu/test-gpu-nodevice \
-  tests/bench/bench-train-gpu elements/libgstfvc.so
+  tests/bench/bench-train-gpu elements/libgstfvc.so src/libfvc-cuda.so
 
 exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
@@ -36,7 +37,9 @@ for f in tests/gpu/test-gpu-layers tests/gpu/test-gpu-model tests/gpu/test-gpu-n
   objcopy --strip-debug "$build/$f" ".gpu/bin/$(basename "$f")"
 done
 objcopy --strip-debug "$build/elements/libgstfvc.so" .gpu/plugin/libgstfvc.so
-bash "$pack_runtime" --gst .gpu/stage/rt .gpu/bin/* .gpu/plugin/libgstfvc.so
+# The CUDA backend module the plugin opens for device=cuda (FVC_CUDA_MODULE in device-run.sh).
+objcopy --strip-debug "$build/src/libfvc-cuda.so" .gpu/plugin/libfvc-cuda.so
+bash "$pack_runtime" --gst .gpu/stage/rt .gpu/bin/* .gpu/plugin/libgstfvc.so .gpu/plugin/libfvc-cuda.so
 tar -C .gpu/stage -czf .gpu/runtime.tar.gz rt
 rm -rf .gpu/stage
 
