@@ -43,21 +43,21 @@ train_synth_clip (guint8 *rgb, guint frames, guint height, guint width, gboolean
   const double fy0 = height * (0.42 + 0.16 * u01 (vs, "face-y", 0));
   const double vx = (u01 (vs, "face-vx", 0) - 0.5) * 0.04 * size, vy = (u01 (vs, "face-vy", 0) - 0.5) * 0.04 * size;
   const double jx = (u01 (cs, "jitter", 0) - 0.5) * 0.06 * size, jy = (u01 (cs, "jitter", 1) - 0.5) * 0.06 * size;
-  const double tex_f = 2.0 + 3.0 * u01 (vs, "tex-f", 0), tex_a = 10 + 15 * u01 (vs, "tex-a", 0);
+  const double tex_f = 2.0 + 3.0 * u01 (vs, "tex-f", 0), tex_a = 4 + 8 * u01 (vs, "tex-a", 0);
   /* the pasted patch of a fake, relative to the face centre */
-  const double pr = face_r * (0.35 + 0.2 * u01 (vs, "patch-r", 0));
+  const double pr = face_r * (0.45 + 0.2 * u01 (vs, "patch-r", 0));
   const double pa = 2 * G_PI * u01 (vs, "patch-a", 0), pd = (face_r - pr) * 0.6 * u01 (vs, "patch-d", 0);
   const double seam_sign = u01 (vs, "seam-sign", 0) < 0.5 ? -1.0 : 1.0;
-  const double seam = seam_sign * 45.0 * strength;
+  const double seam = seam_sign * 90.0 * strength;
 
   for (int c = 0; c < 3; c++) {
     bg[c] = 40 + 170 * u01 (vs, "bg", c);
     skin[c] = (c == 0 ? 150 : c == 1 ? 110 : 90) + 60 * (u01 (vs, "skin", c) - 0.5);
   }
   /* colour shift of the pasted face: mostly towards red, its size varies per video */
-  shift[0] = (8 + 14 * u01 (vs, "shift", 0)) * strength;
+  shift[0] = (16 + 20 * u01 (vs, "shift", 0)) * strength;
   shift[1] = (u01 (vs, "shift", 1) - 0.5) * 10 * strength;
-  shift[2] = -(6 + 10 * u01 (vs, "shift", 2)) * strength;
+  shift[2] = -(12 + 18 * u01 (vs, "shift", 2)) * strength;
 
   for (guint t = 0; t < frames; t++) {
     const double fx = fx0 + vx * t + jx, fy = fy0 + vy * t + jy;
@@ -78,8 +78,8 @@ train_synth_clip (guint8 *rgb, guint frames, guint height, guint width, gboolean
             /* the pasted region: colour shift, flatter shading; a seam ring at its edge */
             double in = CLAMP (pr - dp + 0.5, 0.0, 1.0);
             v = (1 - in) * v + in * (skin[c] + shift[c]);
-            if (fabs (dp - pr) < 1.0)
-              v += seam * (1.0 - fabs (dp - pr));
+            if (fabs (dp - pr) < 1.6)
+              v += seam * (1.0 - fabs (dp - pr) / 1.6);
           }
           v += 10.0 * (u01 (cs, "noise", k * 3 + c) - 0.5);
           o[c] = clamp_u8 (v);
