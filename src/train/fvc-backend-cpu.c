@@ -210,20 +210,21 @@ desc_src_md (const FvcPlanDesc *d, dnnl_memory_desc_t *md, GError **error)
 
 /* ---- plans -------------------------------------------------------------------------------- */
 
-/* Weight gradients of a stride-1 "same" convolution as GEMMs over shifted rows (oneDNN 2.6 has
- * no JIT backward-weights kernel for 3D on AVX2 and its GEMM fallback runs at a third of the
- * forward's speed). x and dy are copied channels-last into (T, H + 2 pH, W + 2 pW) planes with
- * zero borders; then for every kernel offset k = (kd, kh, kw), with rows r over output positions,
- *   dW_k (O, C) = sum_r dy[r] (O)^T x[r + shift_k] (C)
- * is one GEMM per sample (the rows of frames whose input frame t + kd - pT exists). Borders of dy
- * are zero, so the rows that fall on borders add nothing. Offsets are independent: the threads
- * take whole offsets, so the result does not depend on the thread count. */
+/* Weight gradients of a stride-1 "same" convolution as im2col + GEMM (oneDNN 2.6 has no JIT
+ * backward-weights kernel for 3D on AVX2, and its GEMM fallback runs at a third of the forward's
+ * speed). x is copied channels-last into (T, H + 2 pH, W + 2 pW) planes with zero borders, dy
+ * channels-last without borders (rows = output positions); then, a chunk of rows at a time,
+ *   col[r, (k, c)] = x[position of r shifted by kernel offset k, c]   (0 where the frame is outside)
+ *   dW (O, K C) += dy[chunk]^T (O, rows) col (rows, K C)
+ * The chunks run in a fixed order and each GEMM is deterministic for a given thread count. */
 typedef struct {
   gboolean on;
   gint64 n, c, o, t, h, w, kt, kh, kw, pt, ph, pw, hp, wp;
-  Prim x_to_pad, dy_to_pad;
-  dnnl_memory_t x_src, x_pad, dy_src, dy_pad;
-  gsize x_bytes, dy_bytes, dwk_bytes, partial_bytes;   /* scratch: [x | dy | dW_k | bias partials | reorder] */
+  gint64 chunk_rows;
+  Prim x_to_pad, dy_to_nxc;
+  dnnl_memory_t x_src, x_pad, dy_src, dy_nxc;
+  /* scratch: [x | dy | col | dW | bias partials | reorder scratchpad] */
+  gsize x_bytes, dy_bytes, col_bytes, dwk_bytes, partial_bytes;
 } ShiftGemm;
 
 #define SHIFT_GEMM_BIAS_CHUNKS 16
@@ -274,11 +275,11 @@ cpu_plan_free (FvcBackend *be, FvcPlan *plan)
     prim_clear (&p->wei_to_bwd);
     prim_clear (&p->dwei_to_user);
     prim_clear (&p->sg.x_to_pad);
-    prim_clear (&p->sg.dy_to_pad);
+    prim_clear (&p->sg.dy_to_nxc);
     mem_clear (&p->sg.x_src);
     mem_clear (&p->sg.x_pad);
     mem_clear (&p->sg.dy_src);
-    mem_clear (&p->sg.dy_pad);
+    mem_clear (&p->sg.dy_nxc);
     mem_clear (&p->src);
     mem_clear (&p->wei_user);
     mem_clear (&p->wei_fwd);
@@ -334,8 +335,8 @@ shift_gemm_applies (const FvcPlanDesc *d)
   return TRUE;
 }
 
-/* FVC_CPU_CONV_BWD_WEIGHTS=onednn|shift-gemm forces one implementation where both apply (tests
- * run every case both ways); by default the shifted GEMMs replace oneDNN's non-JIT kernels. */
+/* FVC_CPU_CONV_BWD_WEIGHTS=onednn|im2col-gemm forces one implementation where both apply (tests
+ * run every case both ways); by default im2col + GEMM replaces oneDNN's non-JIT kernels. */
 static gboolean
 shift_gemm_wanted (const char *onednn_impl, const FvcPlanDesc *d)
 {
@@ -343,7 +344,7 @@ shift_gemm_wanted (const char *onednn_impl, const FvcPlanDesc *d)
 
   if (!shift_gemm_applies (d) || g_strcmp0 (force, "onednn") == 0)
     return FALSE;
-  return g_strcmp0 (force, "shift-gemm") == 0 || !g_str_has_prefix (onednn_impl, "jit");
+  return g_strcmp0 (force, "im2col-gemm") == 0 || !g_str_has_prefix (onednn_impl, "jit");
 }
 
 /* A strided view (N, C, T, H, W) of the interior of channels-last planes with borders. */
@@ -364,7 +365,8 @@ shift_gemm_init (CpuBackend *cb, ConvPlan *p, GError **error)
   const FvcPlanDesc *d = &p->pub.desc;
   ShiftGemm *g = &p->sg;
   dnnl_memory_desc_t xmd, dymd;
-  gsize rows;
+  dnnl_dims_t ddims;
+  gint64 kc;
 
   g->on = TRUE;
   g->n = d->n;
@@ -381,18 +383,26 @@ shift_gemm_init (CpuBackend *cb, ConvPlan *p, GError **error)
   g->pw = d->pad[2];
   g->hp = g->h + 2 * g->ph;
   g->wp = g->w + 2 * g->pw;
-  rows = (gsize) (g->n * g->t * g->hp * g->wp);
-  g->x_bytes = align_up (rows * g->c * sizeof (float));
-  g->dy_bytes = align_up (rows * g->o * sizeof (float));
-  g->dwk_bytes = align_up ((gsize) (g->kt * g->kh * g->kw * g->o * g->c) * sizeof (float));
+  kc = g->kt * g->kh * g->kw * g->c;
+  /* a col chunk of about 4 MiB: big enough for an efficient GEMM, small enough for the caches */
+  g->chunk_rows = CLAMP ((4 << 20) / (kc * (gint64) sizeof (float)), 64, g->n * g->t * g->h * g->w);
+  g->x_bytes = align_up ((gsize) (g->n * g->t * g->hp * g->wp * g->c) * sizeof (float));
+  g->dy_bytes = align_up ((gsize) (g->n * g->t * g->h * g->w * g->o) * sizeof (float));
+  g->col_bytes = align_up ((gsize) (g->chunk_rows * kc) * sizeof (float));
+  g->dwk_bytes = align_up ((gsize) (g->o * kc) * sizeof (float));
   g->partial_bytes = align_up ((gsize) SHIFT_GEMM_BIAS_CHUNKS * g->o * sizeof (float));
-  if (!md_padded_nxc (&xmd, g, g->c, error) || !md_padded_nxc (&dymd, g, g->o, error) ||
-      !reorder_init (cb, &g->x_to_pad, &p->src_md, &xmd, error) ||
-      !reorder_init (cb, &g->dy_to_pad, &p->dst_md, &dymd, error) || !mem_new (cb, &g->x_src, &p->src_md, error) ||
+  memcpy (ddims, p->dst_md.dims, sizeof ddims);
+  if (!md_padded_nxc (&xmd, g, g->c, error))
+    return FALSE;
+  DNNL_TRY (dnnl_memory_desc_init_by_tag (&dymd, 5, ddims, dnnl_f32, dnnl_acdeb));
+  if (!reorder_init (cb, &g->x_to_pad, &p->src_md, &xmd, error) ||
+      !reorder_init (cb, &g->dy_to_nxc, &p->dst_md, &dymd, error) || !mem_new (cb, &g->x_src, &p->src_md, error) ||
       !mem_new (cb, &g->x_pad, &xmd, error) || !mem_new (cb, &g->dy_src, &p->dst_md, error) ||
-      !mem_new (cb, &g->dy_pad, &dymd, error))
+      !mem_new (cb, &g->dy_nxc, &dymd, error))
     return FALSE;
   return TRUE;
+fail:
+  return FALSE;
 }
 
 /* Zeroes the borders of N*T planes (hp x wp x ch floats each). */
@@ -419,69 +429,69 @@ shift_gemm_backward (CpuBackend *cb, const ConvPlan *p, const FvcTensor *x, cons
 {
   const ShiftGemm *g = &p->sg;
   float *xp = (float *) cb->scratch;
-  float *dyp = (float *) (cb->scratch + g->x_bytes);
-  float *dwk = (float *) (cb->scratch + g->x_bytes + g->dy_bytes);
-  float *partial = (float *) (cb->scratch + g->x_bytes + g->dy_bytes + g->dwk_bytes);
-  gsize off_r = g->x_bytes + g->dy_bytes + g->dwk_bytes + g->partial_bytes;
-  const gint64 plane = g->hp * g->wp, margin = g->ph * g->wp + g->pw, offsets = g->kt * g->kh * g->kw;
-  const gint64 rows = g->n * g->t * plane, o = g->o, c = g->c;
-  const gint64 chunk = (rows + SHIFT_GEMM_BIAS_CHUNKS - 1) / SHIFT_GEMM_BIAS_CHUNKS;
+  float *dyc = (float *) (cb->scratch + g->x_bytes);
+  float *col = (float *) (cb->scratch + g->x_bytes + g->dy_bytes);
+  float *dwk = (float *) (cb->scratch + g->x_bytes + g->dy_bytes + g->col_bytes);
+  float *partial = (float *) (cb->scratch + g->x_bytes + g->dy_bytes + g->col_bytes + g->dwk_bytes);
+  gsize off_r = g->x_bytes + g->dy_bytes + g->col_bytes + g->dwk_bytes + g->partial_bytes;
+  const gint64 o = g->o, c = g->c, offsets = g->kt * g->kh * g->kw, kc = offsets * c;
+  const gint64 hw = g->h * g->w, rows = g->n * g->t * hw;
+  const gint64 bias_chunk = (rows + SHIFT_GEMM_BIAS_CHUNKS - 1) / SHIFT_GEMM_BIAS_CHUNKS;
+  const gint64 margin = g->ph * g->wp + g->pw;
   float *w = dw->data, *b = db->data;
   dnnl_exec_arg_t args[3];
-  int failed = 0;
 
   zero_borders (xp, g, c);
-  zero_borders (dyp, g, o);
   if (!mem_bind (g->x_src, x->data, error) || !mem_bind (g->x_pad, xp + margin * c, error) ||
-      !mem_bind (g->dy_src, dy->data, error) || !mem_bind (g->dy_pad, dyp + margin * o, error))
+      !mem_bind (g->dy_src, dy->data, error) || !mem_bind (g->dy_nxc, dyc, error))
     return FALSE;
   args[0] = (dnnl_exec_arg_t) { DNNL_ARG_FROM, g->x_src };
   args[1] = (dnnl_exec_arg_t) { DNNL_ARG_TO, g->x_pad };
   if (!prim_run (cb, &g->x_to_pad, off_r, 2, args, error))
     return FALSE;
   args[0] = (dnnl_exec_arg_t) { DNNL_ARG_FROM, g->dy_src };
-  args[1] = (dnnl_exec_arg_t) { DNNL_ARG_TO, g->dy_pad };
-  if (!prim_run (cb, &g->dy_to_pad, off_r, 2, args, error))
+  args[1] = (dnnl_exec_arg_t) { DNNL_ARG_TO, g->dy_nxc };
+  if (!prim_run (cb, &g->dy_to_nxc, off_r, 2, args, error))
     return FALSE;
 
-#pragma omp parallel for schedule(static) reduction(| : failed)
-  for (gint64 k = 0; k < offsets; k++) {
-    const gint64 kd = k / (g->kh * g->kw), kh = (k / g->kw) % g->kh, kw = k % g->kw;
-    const gint64 shift = (kd - g->pt) * plane + (kh - g->ph) * g->wp + (kw - g->pw);
-    const gint64 t0 = MAX (0, g->pt - kd), t1 = MIN (g->t, g->t + g->pt - kd);
-    float *out = dwk + k * o * c;
-    gboolean first = TRUE;
+  for (gint64 r0 = 0; r0 < rows; r0 += g->chunk_rows) {
+    const gint64 nr = MIN (g->chunk_rows, rows - r0);
 
-    for (gint64 n = 0; n < g->n && t1 > t0; n++) {
-      gint64 r0 = (n * g->t + t0) * plane + margin, r1 = (n * g->t + t1) * plane - margin;
-      if (r1 <= r0)
-        continue;
-      if (dnnl_sgemm ('T', 'N', o, c, r1 - r0, 1.f, dyp + r0 * o, o, xp + (r0 + shift) * c, c, first ? 0.f : 1.f,
-                      out, c) != dnnl_success)
-        failed = 1;
-      first = FALSE;
-    }
-    if (first)
-      memset (out, 0, o * c * sizeof (float));
-  }
-  if (failed) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_DEVICE, "oneDNN: dnnl_sgemm failed in conv3d backward weights");
-    return FALSE;
-  }
-  /* (offset, O, C) -> OIDHW */
+    /* row r = ((n T + t) H + y) W + x; its offset k reads x_pad at frame t + kd - pT, row y + kh,
+     * column x + kw (the borders make every row and column valid; frames outside give 0) */
 #pragma omp parallel for schedule(static)
-  for (gint64 oc = 0; oc < o * c; oc++)
-    for (gint64 k = 0; k < offsets; k++)
-      w[oc * offsets + k] = dwk[k * o * c + oc];
+    for (gint64 i = 0; i < nr; i++) {
+      const gint64 r = r0 + i, nt = r / hw, q = r % hw, n = nt / g->t, t = nt % g->t, y = q / g->w, xx = q % g->w;
+      float *dst = col + i * kc;
+      for (gint64 k = 0; k < offsets; k++, dst += c) {
+        const gint64 kd = k / (g->kh * g->kw), kh = (k / g->kw) % g->kh, kw = k % g->kw, tin = t + kd - g->pt;
+        if (tin < 0 || tin >= g->t)
+          memset (dst, 0, c * sizeof (float));
+        else
+          memcpy (dst, xp + (((n * g->t + tin) * g->hp + y + kh) * g->wp + xx + kw) * c, c * sizeof (float));
+      }
+    }
+    if (dnnl_sgemm ('T', 'N', o, kc, nr, 1.f, dyc + r0 * o, o, col, kc, r0 == 0 ? 0.f : 1.f, dwk, kc) !=
+        dnnl_success) {
+      g_set_error (error, FVC_ERROR, FVC_ERROR_DEVICE, "oneDNN: dnnl_sgemm failed in conv3d backward weights");
+      return FALSE;
+    }
+  }
+  /* (O, offset, C) -> OIDHW */
+#pragma omp parallel for schedule(static)
+  for (gint64 oi = 0; oi < o; oi++)
+    for (gint64 ci = 0; ci < c; ci++)
+      for (gint64 k = 0; k < offsets; k++)
+        w[(oi * c + ci) * offsets + k] = dwk[oi * kc + k * c + ci];
 
-  /* db[o] = sum over rows of dy (borders are zero): fixed chunks, summed in chunk order. */
+  /* db[o] = sum over rows of dy: fixed chunks, summed in chunk order. */
 #pragma omp parallel for schedule(static)
   for (gint64 ch = 0; ch < SHIFT_GEMM_BIAS_CHUNKS; ch++) {
     float *acc = partial + ch * o;
     memset (acc, 0, o * sizeof (float));
-    for (gint64 r = ch * chunk; r < MIN (rows, (ch + 1) * chunk); r++)
+    for (gint64 r = ch * bias_chunk; r < MIN (rows, (ch + 1) * bias_chunk); r++)
       for (gint64 j = 0; j < o; j++)
-        acc[j] += dyp[r * o + j];
+        acc[j] += dyc[r * o + j];
   }
   for (gint64 j = 0; j < o; j++) {
     float sum = 0.f;
@@ -551,8 +561,8 @@ conv_plan_init (CpuBackend *cb, ConvPlan *p, GError **error)
       if (!shift_gemm_init (cb, p, error))
         return FALSE;
       bwd_scratch_a = 0;
-      bwd_scratch_b = p->sg.x_bytes + p->sg.dy_bytes + p->sg.dwk_bytes + p->sg.partial_bytes +
-                      MAX (p->sg.x_to_pad.scratch_bytes, p->sg.dy_to_pad.scratch_bytes);
+      bwd_scratch_b = p->sg.x_bytes + p->sg.dy_bytes + p->sg.col_bytes + p->sg.dwk_bytes + p->sg.partial_bytes +
+                      MAX (p->sg.x_to_pad.scratch_bytes, p->sg.dy_to_nxc.scratch_bytes);
       goto bwd_data;
     }
     qw = dnnl_primitive_desc_query_md (p->bwd_weights.pd, dnnl_query_diff_weights_md, 0);
@@ -603,7 +613,7 @@ conv_plan_init (CpuBackend *cb, ConvPlan *p, GError **error)
   p->pub.workspace_bytes = p->wei_fwd_bytes;
   p->pub.scratch_bytes = MAX (fwd_scratch, bwd_scratch_a + bwd_scratch_b);
   p->pub.impl = prim_impl (&p->fwd);
-  p->pub.impl_backward = !d->training ? NULL : p->sg.on ? "shift-gemm" : prim_impl (&p->bwd_weights);
+  p->pub.impl_backward = !d->training ? NULL : p->sg.on ? "im2col-gemm" : prim_impl (&p->bwd_weights);
   return TRUE;
 fail:
   return FALSE;

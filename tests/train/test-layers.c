@@ -2,7 +2,7 @@
  * references: forward values against naive reference loops, backward against central finite
  * differences of those references (L = sum(dy * y) for random dy). Inputs are laid out both plain
  * and in the backend's blocked layout (with channel padding), and the convolution's weight
- * gradients are checked through both implementations (oneDNN and the shifted GEMMs). */
+ * gradients are checked through both implementations (oneDNN and im2col + GEMM). */
 #include "unit-util.h"
 #include "train-util.h"
 
@@ -252,7 +252,7 @@ producer_plan (int n, int c, int t, int h, int w)
 START_TEST (test_conv3d)
 {
   const ConvShape *s = &conv_cases[_i / 2].s;
-  const char *variant = _i % 2 ? "shift-gemm" : "onednn";
+  const char *variant = _i % 2 ? "im2col-gemm" : "onednn";
   g_autofree char *what = g_strdup_printf ("%s [%s]", conv_cases[_i / 2].name, variant);
   FvcPlan *prod = NULL, *plan;
   FvcPlanDesc d = { .kind = FVC_OP_CONV3D, .n = s->n, .c = s->c, .t = s->t, .h = s->h, .w = s->w, .out_c = s->o,
@@ -321,9 +321,9 @@ START_TEST (test_conv3d)
   }
   /* the variant asked for is the one used where it applies */
   if (_i % 2 == 1 && s->k[0] == 2 * s->p[0] + 1)
-    ck_assert_str_eq (plan->impl_backward, "shift-gemm");
+    ck_assert_str_eq (plan->impl_backward, "im2col-gemm");
   if (_i % 2 == 0)
-    ck_assert_str_ne (plan->impl_backward, "shift-gemm");
+    ck_assert_str_ne (plan->impl_backward, "im2col-gemm");
 
   be->free (be, ws.data);
   {
