@@ -29,33 +29,14 @@ MEMORY_CONFIG = {"logistic_regression": (8, 1), "svm": (8, 1), "naive_cnn": (4, 
 
 def torch_worker(args):
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
+
+    # the modules of the PyTorch parity test: one definition of the reference architectures
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
+    from parity import Flat, NaiveCNN
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-
-    class Flat(nn.Module):
-        def __init__(self, features):
-            super().__init__()
-            self.fc = nn.Linear(features, 1)
-
-        def forward(self, x):
-            return self.fc(x.flatten(1)).squeeze(1)
-
-    class NaiveCNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c1 = nn.Conv3d(3, 32, (1, 3, 3), padding=(0, 1, 1))
-            self.c2 = nn.Conv3d(32, 64, 3, padding=1)
-            self.c3 = nn.Conv3d(64, 128, 3, padding=1)
-            self.fc = nn.Linear(128, 1)
-
-        def forward(self, x):
-            x = F.max_pool3d(F.relu(self.c1(x)), (1, 2, 2))
-            x = F.max_pool3d(F.relu(self.c2(x)), (1, 2, 2))
-            x = F.relu(self.c3(x))
-            return self.fc(x.mean(dim=(2, 3, 4))).squeeze(1)
 
     t, s, b, a = args.frames, args.size, args.batch, args.accum
     model = NaiveCNN() if args.model == "naive_cnn" else Flat(3 * t * s * s)

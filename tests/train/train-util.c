@@ -5,6 +5,7 @@
 #include "fvc-clip.h"
 #include "fvc-seed.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -151,6 +152,24 @@ train_synth_cache_write (const char *dir, const TrainSynthCache *spec, guint k, 
 out:
   fvc_cache_config_clear (&config);
   return ok;
+}
+
+void
+train_rmtree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
+    GDir *d = g_dir_open (path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      train_rmtree (child);
+    }
+    if (d)
+      g_dir_close (d);
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
 }
 
 /* ---- pipelines ---------------------------------------------------------------------------- */

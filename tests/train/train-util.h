@@ -38,6 +38,9 @@ gboolean train_synth_cache_write (const char *dir, const TrainSynthCache *spec, 
 /* The video path of video @i as written in the manifest. (transfer full) */
 char *train_synth_video_path (guint i);
 
+/* Removes @path and, for a directory, everything below it (symlinks are not followed). */
+void train_rmtree (const char *path);
+
 /* ---- pipelines --------------------------------------------------------------------------- */
 
 /* Runs gst_parse_launch (@description) to EOS or the first error (@timeout_s at most). When

@@ -17,24 +17,6 @@
 static char *dir;
 
 static void
-rmtree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open (path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      rmtree (child);
-    }
-    if (d)
-      g_dir_close (d);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
-
-static void
 setup (void)
 {
   TrainSynthCache spec = { .n_videos = N_VIDEOS, .frames = 2, .size = 8, .augmentations = 1, .strength = 1, .seed = 3 };
@@ -47,7 +29,7 @@ setup (void)
 static void
 teardown (void)
 {
-  rmtree (dir);
+  train_rmtree (dir);
   g_clear_pointer (&dir, g_free);
 }
 

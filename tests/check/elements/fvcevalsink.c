@@ -18,24 +18,6 @@
 
 static char *dir, *ckpt;
 
-static void
-rmtree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open (path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      rmtree (child);
-    }
-    if (d)
-      g_dir_close (d);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
-
 /* A cache of 12 videos x 2 clips and a naive_cnn checkpoint trained a little on it (so that the
  * scores differ between videos). */
 static void
@@ -68,7 +50,7 @@ setup (void)
 static void
 teardown (void)
 {
-  rmtree (dir);
+  train_rmtree (dir);
   g_clear_pointer (&dir, g_free);
   g_clear_pointer (&ckpt, g_free);
 }
