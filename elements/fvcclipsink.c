@@ -77,6 +77,20 @@ dup_location (FvcClipSink *self)
   return loc;
 }
 
+/* Keeps a copy of the cache's settings and fingerprint (the clips' "config" metadata). */
+static void
+adopt_cache (FvcClipSink *self, const FvcCache *cache)
+{
+  fvc_cache_config_clear (&self->config);
+  g_clear_pointer (&self->fingerprint, g_free);
+  self->config = *fvc_cache_get_config (cache);
+  self->config.sampler = g_strdup (self->config.sampler);
+  self->config.short_video = g_strdup (self->config.short_video);
+  self->config.augment = g_strdup (self->config.augment);
+  self->fingerprint = g_strdup (fvc_cache_get_fingerprint (cache));
+  self->have_cache = TRUE;
+}
+
 static gboolean
 fvc_clip_sink_start (GstBaseSink *sink)
 {
@@ -96,13 +110,7 @@ fvc_clip_sink_start (GstBaseSink *sink)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message), (NULL));
       return FALSE;
     }
-    fvc_cache_config_clear (&self->config);
-    self->config = *fvc_cache_get_config (cache);
-    self->config.sampler = g_strdup (self->config.sampler);
-    self->config.short_video = g_strdup (self->config.short_video);
-    self->config.augment = g_strdup (self->config.augment);
-    self->fingerprint = g_strdup (fvc_cache_get_fingerprint (cache));
-    self->have_cache = TRUE;
+    adopt_cache (self, cache);
   }
   return TRUE;
 }
@@ -175,12 +183,7 @@ ensure_cache (FvcClipSink *self, GError **error)
   cache = fvc_cache_open (location, &want, FVC_CACHE_OPEN_CREATE, error);
   if (cache == NULL)
     return FALSE;
-  self->config = *fvc_cache_get_config (cache);
-  self->config.sampler = g_strdup (self->config.sampler);
-  self->config.short_video = g_strdup (self->config.short_video);
-  self->config.augment = g_strdup (self->config.augment);
-  self->fingerprint = g_strdup (fvc_cache_get_fingerprint (cache));
-  self->have_cache = TRUE;
+  adopt_cache (self, cache);
   return TRUE;
 }
 

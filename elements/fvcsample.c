@@ -205,7 +205,6 @@ prepare (FvcSample *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *file = NULL;
   g_autofree char *video_path = NULL, *index_dir = NULL, *explicit_text = NULL;
-  g_autoptr (GArray) explicit_list = NULL;
   g_autofree guint *explicit_u = NULL;
   FvcSampleSpec spec = { 0 };
   guint64 total_hint;
@@ -232,15 +231,8 @@ prepare (FvcSample *self)
   GST_OBJECT_UNLOCK (self);
 
   if (explicit_text != NULL && *explicit_text != '\0') {
-    explicit_list = fvc_parse_index_list (explicit_text, &error);
-    if (explicit_list == NULL || explicit_list->len == 0)
+    if (!fvc_sample_spec_set_explicit (&spec, explicit_text, &explicit_u, &error))
       goto bad_indices;
-    explicit_u = g_new (guint, explicit_list->len);
-    for (guint i = 0; i < explicit_list->len; i++)
-      explicit_u[i] = (guint) g_array_index (explicit_list, guint64, i);
-    spec.strategy = FVC_SAMPLE_EXPLICIT;
-    spec.explicit_indices = explicit_u;
-    spec.n_explicit = explicit_list->len;
   } else if (spec.strategy == FVC_SAMPLE_EXPLICIT) {
     goto no_indices;
   }

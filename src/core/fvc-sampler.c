@@ -173,6 +173,26 @@ fvc_parse_index_list (const char *text, GError **error)
   return out;
 }
 
+gboolean
+fvc_sample_spec_set_explicit (FvcSampleSpec *spec, const char *text, guint **storage, GError **error)
+{
+  g_autoptr (GArray) list = fvc_parse_index_list (text, error);
+
+  if (list == NULL)
+    return FALSE;
+  if (list->len == 0) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "\"%s\" lists no frame", text);
+    return FALSE;
+  }
+  *storage = g_new (guint, list->len);
+  for (guint i = 0; i < list->len; i++)
+    (*storage)[i] = (guint) g_array_index (list, guint64, i);
+  spec->strategy = FVC_SAMPLE_EXPLICIT;
+  spec->explicit_indices = *storage;
+  spec->n_explicit = list->len;
+  return TRUE;
+}
+
 char *
 fvc_format_index_list (const guint64 *indices, guint n)
 {

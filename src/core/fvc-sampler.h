@@ -71,6 +71,11 @@ guint64 fvc_sample_uniform_index (guint64 i, guint64 n, guint64 total);
  * cache fingerprints. (transfer full) */
 char *fvc_sample_spec_describe (const FvcSampleSpec *spec, gboolean explicit_seed);
 
+/* Makes @spec explicit with the frames listed in @text ("0,60,120"); *@storage receives the
+ * array @spec points into (free it with g_free after use). An empty or malformed list is an
+ * FVC_ERROR_PARSE error naming the text. */
+gboolean fvc_sample_spec_set_explicit (FvcSampleSpec *spec, const char *text, guint **storage, GError **error);
+
 /* Parses "0,60,120" into a new array. (transfer full) */
 GArray *fvc_parse_index_list (const char *text, GError **error);
 /* Formats indices as "0,60,120". (transfer full) */

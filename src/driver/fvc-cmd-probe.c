@@ -48,7 +48,6 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     g_autoptr (FvcFrameIndex) index = fvc_frame_index_build (argv[a], &local);
     FvcSampleSpec spec = { .strategy = FVC_SAMPLE_UNIFORM, .num_frames = (guint) num_frames,
                            .short_video = FVC_SHORT_VIDEO_PAD, .seed = fvc_seed_from_path (argv[a]) };
-    g_autoptr (GArray) explicit_list = NULL;
     g_autofree guint *explicit_u = NULL;
     g_autofree guint64 *targets = NULL;
     g_autofree char *targets_text = NULL;
@@ -80,15 +79,8 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     }
 
     if (frames_text != NULL) {
-      explicit_list = fvc_parse_index_list (frames_text, error);
-      if (explicit_list == NULL || explicit_list->len == 0)
+      if (!fvc_sample_spec_set_explicit (&spec, frames_text, &explicit_u, error))
         return FALSE;
-      explicit_u = g_new (guint, explicit_list->len);
-      for (guint i = 0; i < explicit_list->len; i++)
-        explicit_u[i] = (guint) g_array_index (explicit_list, guint64, i);
-      spec.strategy = FVC_SAMPLE_EXPLICIT;
-      spec.explicit_indices = explicit_u;
-      spec.n_explicit = explicit_list->len;
     } else if (strategy != NULL && !fvc_sample_strategy_from_name (strategy, &spec.strategy)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown strategy \"%s\"", strategy);
       return FALSE;

@@ -386,6 +386,29 @@ START_TEST (test_index_list_round_trip)
 }
 END_TEST
 
+START_TEST (test_spec_set_explicit)
+{
+  FvcSampleSpec spec = { .strategy = FVC_SAMPLE_UNIFORM, .num_frames = 6, .short_video = FVC_SHORT_VIDEO_ERROR };
+  g_autofree guint *storage = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 out[3];
+
+  ck_assert (fvc_sample_spec_set_explicit (&spec, " 4, 9 ,20", &storage, &error));
+  ck_assert_int_eq (spec.strategy, FVC_SAMPLE_EXPLICIT);
+  ck_assert_uint_eq (fvc_sample_spec_count (&spec), 3);
+  ck_assert (fvc_sample_frames (&spec, 30, "v", out, NULL));
+  ck_assert_uint_eq (out[0], 4);
+  ck_assert_uint_eq (out[1], 9);
+  ck_assert_uint_eq (out[2], 20);
+  g_clear_pointer (&storage, g_free);
+  ck_assert (!fvc_sample_spec_set_explicit (&spec, "", &storage, &error));
+  FVC_ASSERT_ERROR (error, FVC_ERROR_PARSE, "lists no frame");
+  g_clear_error (&error);
+  ck_assert (!fvc_sample_spec_set_explicit (&spec, "1,x", &storage, &error));
+  FVC_ASSERT_ERROR (error, FVC_ERROR_PARSE, "\"x\" is not a frame index");
+}
+END_TEST
+
 static Suite *
 sampler_suite (void)
 {
@@ -403,6 +426,7 @@ sampler_suite (void)
   tcase_add_test (tc, test_random_segment_total_equals_n);
   tcase_add_test (tc, test_stride);
   tcase_add_test (tc, test_explicit);
+  tcase_add_test (tc, test_spec_set_explicit);
   tcase_add_loop_test (tc, test_explicit_not_increasing, 0, G_N_ELEMENTS (not_increasing));
   tcase_add_test (tc, test_names);
   tcase_add_loop_test (tc, test_index_list_good, 0, G_N_ELEMENTS (good_lists));
