@@ -38,12 +38,15 @@ GST_DEBUG_CATEGORY_STATIC (fvc_decode_gate_debug);
 
 #define DEFAULT_ENABLED TRUE
 #define DEFAULT_SKIP_NONREF TRUE
+#define DEFAULT_SEEK_THRESHOLD 48
 
 enum {
   PROP_0,
   PROP_ENABLED,
   PROP_SKIP_NONREF,
+  PROP_SEEK_THRESHOLD,
   PROP_PACKETS_DEMUXED,
+  PROP_SEEKS,
   PROP_PACKETS_FED,
   PROP_PLANNED,
 };
@@ -63,6 +66,7 @@ struct _FvcDecodeGate {
   /* Settings, under GST_OBJECT_LOCK. */
   gboolean enabled;
   gboolean skip_nonref;
+  guint seek_threshold;
 
   /* Streaming state: touched by the streaming thread only, reset in PAUSED→READY. */
   GateMode mode;
@@ -71,8 +75,18 @@ struct _FvcDecodeGate {
   guint64 naive_cost;
   gboolean stats_posted;
   gboolean fed_any;
+  gint64 last_fed;            /* decode-order index of the last packet fed, -1 before */
+  GstSegment segment;         /* upstream's, to turn a packet's PTS into a seek position */
+  /* Seeking past spans without a target: a flushing seek from another thread (call_async);
+   * its flush and segment events (same seqnum) are swallowed here, so nothing downstream is
+   * flushed: the decoder keeps its frames and the stream looks continuous. */
+  guint32 seek_seqnum;        /* 0: none */
+  gint seek_pending;          /* atomic: a seek is under way */
+  gint64 seek_target;         /* packet the last seek aims at, checked on the first packet after */
+  gboolean after_seek;
 
   /* Counters, atomic. */
+  gint seeks;
   gint packets_demuxed;
   gint packets_fed;
 };
@@ -101,6 +115,13 @@ reset_state (FvcDecodeGate *self)
   self->naive_cost = 0;
   self->stats_posted = FALSE;
   self->fed_any = FALSE;
+  self->last_fed = -1;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  self->seek_seqnum = 0;
+  g_atomic_int_set (&self->seek_pending, 0);
+  self->seek_target = -1;
+  self->after_seek = FALSE;
+  g_atomic_int_set (&self->seeks, 0);
   g_atomic_int_set (&self->packets_demuxed, 0);
   g_atomic_int_set (&self->packets_fed, 0);
 }
@@ -120,6 +141,7 @@ post_stats (FvcDecodeGate *self)
       "packets-planned", G_TYPE_UINT64, (guint64) (self->plan ? fvc_decode_plan_get_n_fed (self->plan) : 0),
       "span-union", G_TYPE_UINT64, (guint64) (self->plan ? fvc_decode_plan_get_span_union (self->plan) : 0),
       "naive-cost", G_TYPE_UINT64, self->naive_cost,
+      "seeks", G_TYPE_UINT64, (guint64) g_atomic_int_get (&self->seeks),
       "total-packets", G_TYPE_UINT64, (guint64) (self->index ? fvc_frame_index_get_n_frames (self->index) : 0),
       NULL);
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
@@ -162,6 +184,56 @@ decide_mode (FvcDecodeGate *self)
                    fvc_decode_plan_get_n_fed (self->plan), fvc_frame_index_get_n_frames (self->index),
                    fvc_decode_plan_get_n_spans (self->plan), fvc_decode_plan_get_span_union (self->plan),
                    self->naive_cost);
+}
+
+static void
+send_seek (GstElement *element, gpointer user_data)
+{
+  FvcDecodeGate *self = FVC_DECODE_GATE (element);
+  GstEvent *seek = user_data;
+
+  if (!gst_pad_push_event (self->sinkpad, gst_event_ref (seek))) {
+    /* Not seekable (or refused): packets keep coming in order and are dropped as before. */
+    GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
+    g_atomic_int_set (&self->seek_pending, 0);
+  }
+}
+
+/* After packet @p: when the next planned packet is far ahead, seek to it (its keyframe) instead
+ * of reading and dropping everything in between. */
+static void
+maybe_seek (FvcDecodeGate *self, guint p)
+{
+  guint threshold;
+  gint64 next, position;
+  const FvcPacket *target;
+  GstEvent *seek;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->seek_threshold;
+  GST_OBJECT_UNLOCK (self);
+  if (threshold == 0 || g_atomic_int_get (&self->seek_pending))
+    return;
+  next = fvc_decode_plan_next_fed (self->plan, p + 1);
+  if (next < 0 || next - (gint64) p <= (gint64) threshold)
+    return;
+  target = fvc_frame_index_get_packet (self->index, (guint) next);
+  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME, target->pts);
+  if (position < 0)
+    return;
+  self->seek_seqnum = gst_util_seqnum_next ();
+  self->seek_target = next;
+  g_atomic_int_set (&self->seek_pending, 1);
+  /* KEY_UNIT | SNAP_BEFORE: the demuxer starts at that keyframe or an earlier one; packets
+   * before the target are recognised and dropped, so an early landing costs reading only. */
+  seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
+                             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE,
+                             GST_SEEK_TYPE_SET, position, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (seek, self->seek_seqnum);
+  g_atomic_int_inc (&self->seeks);
+  GST_DEBUG_OBJECT (self, "seeking from packet %u to packet %" G_GINT64_FORMAT " (%" GST_TIME_FORMAT ")", p, next,
+                    GST_TIME_ARGS (position));
+  gst_element_call_async (GST_ELEMENT (self), send_seek, seek, (GDestroyNotify) gst_event_unref);
 }
 
 /* Before a jump to a later keyframe, the decoder must output what it holds and restart: libav's
@@ -208,13 +280,24 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   packet = fvc_frame_index_packet_at (self->index, pts, dts);
   if (packet < 0)
     goto unknown_packet;
-  if (!fvc_decode_plan_feeds (self->plan, (guint) packet)) {
+  if (self->after_seek) {
+    /* A seek that landed past the keyframe it aimed at would lose frames: refuse to go on (the
+     * driver then decodes the video again without a plan). */
+    self->after_seek = FALSE;
+    if (packet > self->seek_target)
+      goto overshoot;
+  }
+  if (packet <= self->last_fed || !fvc_decode_plan_feeds (self->plan, (guint) packet)) {
+    /* Not needed, or already fed before a seek went back. */
     gst_buffer_unref (buf);
+    if (packet > self->last_fed)
+      maybe_seek (self, (guint) packet);
     return GST_FLOW_OK;
   }
   if (self->fed_any && fvc_decode_plan_starts_span (self->plan, (guint) packet))
     drain_decoder (self);
   self->fed_any = TRUE;
+  self->last_fed = packet;
   g_atomic_int_inc (&self->packets_fed);
   if ((guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
     /* The counts are final: post them now, before this packet lets fvcsample finish and the
@@ -226,7 +309,10 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
     return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
   }
-  return gst_pad_push (self->srcpad, buf);
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret == GST_FLOW_OK)
+    maybe_seek (self, (guint) packet);
+  return ret;
 
   /* ERRORS */
 unknown_packet:
@@ -236,12 +322,45 @@ unknown_packet:
                       fvc_frame_index_get_path (self->index), GST_TIME_ARGS (pts), GST_TIME_ARGS (dts)), (NULL));
   gst_buffer_unref (buf);
   return GST_FLOW_ERROR;
+overshoot:
+  GST_ELEMENT_ERROR (self, STREAM, DECODE,
+                     ("%s: a seek to packet %" G_GINT64_FORMAT " landed at packet %" G_GINT64_FORMAT " after it",
+                      fvc_frame_index_get_path (self->index), self->seek_target, packet), (NULL));
+  gst_buffer_unref (buf);
+  return GST_FLOW_ERROR;
 }
 
 static gboolean
 fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
   FvcDecodeGate *self = FVC_DECODE_GATE (parent);
+  gboolean ours = self->seek_seqnum != 0 && gst_event_get_seqnum (event) == self->seek_seqnum;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      if (ours) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      if (ours) {
+        self->after_seek = TRUE;
+        g_atomic_int_set (&self->seek_pending, 0);
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      if (ours) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    default:
+      break;
+  }
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     if (self->mode == MODE_DONE) {
@@ -273,6 +392,7 @@ fvc_decode_gate_set_property (GObject *object, guint prop_id, const GValue *valu
   switch (prop_id) {
     case PROP_ENABLED: self->enabled = g_value_get_boolean (value); break;
     case PROP_SKIP_NONREF: self->skip_nonref = g_value_get_boolean (value); break;
+    case PROP_SEEK_THRESHOLD: self->seek_threshold = g_value_get_uint (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -290,6 +410,9 @@ fvc_decode_gate_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_PACKETS_FED:
       g_value_set_uint64 (value, (guint64) g_atomic_int_get (&self->packets_fed));
       return;
+    case PROP_SEEKS:
+      g_value_set_uint64 (value, (guint64) g_atomic_int_get (&self->seeks));
+      return;
     default:
       break;
   }
@@ -297,6 +420,7 @@ fvc_decode_gate_get_property (GObject *object, guint prop_id, GValue *value, GPa
   switch (prop_id) {
     case PROP_ENABLED: g_value_set_boolean (value, self->enabled); break;
     case PROP_SKIP_NONREF: g_value_set_boolean (value, self->skip_nonref); break;
+    case PROP_SEEK_THRESHOLD: g_value_set_uint (value, self->seek_threshold); break;
     case PROP_PLANNED: g_value_set_boolean (value, self->mode == MODE_PLANNED || (self->mode == MODE_DONE && self->plan)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
@@ -329,6 +453,12 @@ fvc_decode_gate_class_init (FvcDecodeGateClass *klass)
   g_object_class_install_property (gobject_class, PROP_SKIP_NONREF,
       g_param_spec_boolean ("skip-nonref", "Skip non-reference frames",
                             "Drop non-reference pictures that are not targets (H.264/H.265)", DEFAULT_SKIP_NONREF, rw));
+  g_object_class_install_property (gobject_class, PROP_SEEK_THRESHOLD,
+      g_param_spec_uint ("seek-threshold", "Seek threshold",
+                         "Seek to the next span when it starts more than this many packets ahead (0: never seek, "
+                         "read and drop)", 0, G_MAXINT, DEFAULT_SEEK_THRESHOLD, rw));
+  g_object_class_install_property (gobject_class, PROP_SEEKS,
+      g_param_spec_uint64 ("seeks", "Seeks", "Seeks made past spans without a target", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property (gobject_class, PROP_PACKETS_DEMUXED,
       g_param_spec_uint64 ("packets-demuxed", "Packets demuxed", "Packets received from the parser", 0, G_MAXUINT64, 0, ro));
   g_object_class_install_property (gobject_class, PROP_PACKETS_FED,
@@ -358,5 +488,9 @@ fvc_decode_gate_init (FvcDecodeGate *self)
 
   self->enabled = DEFAULT_ENABLED;
   self->skip_nonref = DEFAULT_SKIP_NONREF;
+  self->seek_threshold = DEFAULT_SEEK_THRESHOLD;
+  self->last_fed = -1;
+  self->seek_target = -1;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
   self->mode = MODE_UNDECIDED;
 }

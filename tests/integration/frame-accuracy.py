@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """frame-accuracy.py — every frame fvcsample passes is ffmpeg's frame k.
 
-For H.264 with B-frames and a long GOP, a short GOP, variable frame rate and a non-zero start
-time, VP8 in WebM, MPEG-2 in MPEG-TS and an MPEG-1 elementary stream without timestamps (made
+For H.264 with B-frames and a long GOP, a short GOP, a long file the gate seeks through, variable
+frame rate and a non-zero start time, VP8 in WebM, MPEG-2 in MPEG-TS and an MPEG-1 elementary stream without timestamps (made
 here with ffmpeg), the extraction front half (parsebin ! fvcdecodegate ! decoder ! fvcsample)
 runs through gst-launch-1.0, and each frame it passes is compared, in the decoder's own YUV, with
 `ffmpeg -vf select=eq(n\\,k) -fps_mode passthrough` (DESIGN.md "Frame numbering"): mean absolute
@@ -35,6 +35,9 @@ SRC = ["-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=30"]
 CASES = [
     ("h264_longgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
                           "-x264-params", "keyint=250:scenecut=0:bframes=3:b-pyramid=normal"], 300, "avdec_h264", True),
+    # 600 frames, a keyframe every 30: targets ~120 frames apart, so the gate seeks past the gaps
+    ("h264_seeks.mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-threads", "1",
+                        "-x264-params", "keyint=30:bframes=3"], 600, "avdec_h264", True),
     ("h264_opengop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
                           "-x264-params", "keyint=40:open-gop=1:bframes=3"], 200, "avdec_h264", True),
     ("h264_shortgop.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
@@ -130,6 +133,11 @@ def main():
                     mad = np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()
                     if mad >= 1.0:
                         failures.append(f"{name}: frame {k}: mean abs difference {mad:.2f} from ffmpeg's")
+                if name == "h264_seeks.mp4":
+                    seeks = int(re.search(r"seeks=\(guint64\)(\d+)", messages).group(1))
+                    demuxed = int(re.search(r"packets-demuxed=\(guint64\)(\d+)", messages).group(1))
+                    if seeks == 0 or demuxed >= total:
+                        failures.append(f"{name}: {seeks} seeks, {demuxed} of {total} packets read: no seek past the gaps")
                 planned = "planned=(boolean)true" in messages
                 if planned != (is_timed and decoder is not None):
                     failures.append(f"{name}: decode plan {'on' if planned else 'off'}, expected the opposite")
