@@ -696,6 +696,7 @@ fvc_augment_transform_frame (GstVideoFilter *filter, GstVideoFrame *in_frame, Gs
   FvcAugment *self = FVC_AUGMENT (filter);
   FvcFrameMeta *meta;
   GError *err = NULL;
+  GstVideoFrame whole;
   guint position;
 
   if (self->need_clip) {
@@ -704,12 +705,20 @@ fvc_augment_transform_frame (GstVideoFilter *filter, GstVideoFrame *in_frame, Gs
       return ret;
   }
 
+  /* A whole picture even when the decoder flags it interlaced: the converter was set up
+   * progressive (begin_clip) and must not take its field-wise path. A shallow copy of the
+   * mapping, not unmapped itself. */
+  whole = *in_frame;
+  whole.flags &= ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
+                   GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD);
+  whole.info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
+
   if (self->via_ayuv) {
     GstVideoFrame mid;
 
     if (!gst_video_frame_map (&mid, &self->mid_info, self->mid_buffer, GST_MAP_READWRITE))
       goto map_failed;
-    gst_video_converter_frame (self->convert, in_frame, &mid);
+    gst_video_converter_frame (self->convert, &whole, &mid);
     fvc_yuv_matrix_ayuv_to_rgb (&self->matrix, GST_VIDEO_FRAME_PLANE_DATA (&mid, 0),
                                 GST_VIDEO_FRAME_PLANE_STRIDE (&mid, 0),
                                 GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
@@ -717,7 +726,7 @@ fvc_augment_transform_frame (GstVideoFilter *filter, GstVideoFrame *in_frame, Gs
                                 GST_VIDEO_FRAME_WIDTH (out_frame), GST_VIDEO_FRAME_HEIGHT (out_frame));
     gst_video_frame_unmap (&mid);
   } else {
-    gst_video_converter_frame (self->convert, in_frame, out_frame);
+    gst_video_converter_frame (self->convert, &whole, out_frame);
   }
 
   meta = fvc_buffer_get_frame_meta (in_frame->buffer);

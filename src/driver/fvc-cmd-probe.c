@@ -6,6 +6,7 @@
 #include "fvc-decode-plan.h"
 #include "fvc-error.h"
 #include "fvc-frame-index.h"
+#include "fvc-pipeline.h"
 #include "fvc-sampler.h"
 #include "fvc-seed.h"
 
@@ -54,6 +55,7 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     g_autoptr (FvcDecodePlan) plan = NULL;
     guint n, n_frames;
     FvcCompleteness completeness;
+    g_autoptr (GstElementFactory) decoder = NULL;
 
     if (index == NULL) {
       fprintf (stderr, "%s\n", local->message);
@@ -62,9 +64,11 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     }
     n_frames = fvc_frame_index_get_n_frames (index);
     fvc_frame_index_is_complete (index, &completeness);
-    printf ("%s\n  caps: %s\n  frames: %u decodable, %u keyframes; container duration %.3f s, frames end at %.3f s%s\n"
+    decoder = fvc_pipeline_find_decoder (fvc_frame_index_get_caps (index));
+    printf ("%s\n  caps: %s\n  decoder: %s\n  frames: %u decodable, %u keyframes; container duration %.3f s, frames end at %.3f s%s\n"
             "  timestamps identify frames: %s; reference information: %s\n",
-            argv[a], fvc_frame_index_get_caps (index), n_frames, fvc_frame_index_count_keyframes (index),
+            argv[a], fvc_frame_index_get_caps (index),
+            decoder != NULL ? GST_OBJECT_NAME (decoder) : "none installed (the video would fail)", n_frames, fvc_frame_index_count_keyframes (index),
             completeness.promised_ns / 1e9, completeness.present_ns / 1e9,
             completeness.complete ? "" : " (INCOMPLETE: cut file or lying header)",
             fvc_frame_index_is_timed (index) ? "yes" : "no", fvc_frame_index_has_ref_info (index) ? "yes" : "no");

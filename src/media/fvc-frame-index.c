@@ -309,7 +309,10 @@ on_pad_added (GstElement *parsebin, GstPad *pad, gpointer user_data)
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
   s = caps && !gst_caps_is_empty (caps) ? gst_caps_get_structure (caps, 0) : NULL;
-  if (s != NULL && g_str_has_prefix (gst_structure_get_name (s), "video/")) {
+  /* Video streams: video/..., and Motion JPEG, which demuxers (avi, mov, mkv) announce as
+   * image/jpeg. */
+  if (s != NULL && (g_str_has_prefix (gst_structure_get_name (s), "video/") ||
+                    gst_structure_has_name (s, "image/jpeg"))) {
     g_mutex_lock (&st->lock);
     video = !st->have_video;  /* the first video stream only */
     st->have_video = TRUE;

@@ -143,16 +143,20 @@ buffer_bytes (GstBuffer *buf)
   return g_bytes_new_take (data, size);
 }
 
-/* Pushes @n texture frames (FvcFrameMeta clip positions 0..n-1) and returns the outputs. */
+#define CLIP_CAPS "video/x-raw,format=I420,width=176,height=144,framerate=25/1"
+
+/* Pushes @n texture frames (FvcFrameMeta clip positions 0..n-1), with @caps and
+ * @buffer_flags set on each, and returns the outputs. */
 static GPtrArray *
-run_clip (const char *props, int n, gboolean same_picture)
+run_clip_as (const char *props, int n, gboolean same_picture, const char *caps, GstBufferFlags buffer_flags)
 {
-  GstHarness *h = augment_harness (props, "video/x-raw,format=I420,width=176,height=144,framerate=25/1");
+  GstHarness *h = augment_harness (props, caps);
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 
   for (int i = 0; i < n; i++) {
     int f = same_picture ? 0 : i;
     GstBuffer *in = make_frame (GST_VIDEO_FORMAT_I420, 176, 144, texture_yuv, &f), *o;
+    GST_BUFFER_FLAG_SET (in, buffer_flags);
     fvc_buffer_add_frame_meta (in, 100 + i, i * 40 * GST_MSECOND, i);
     fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
     o = gst_harness_pull (h);
@@ -161,6 +165,12 @@ run_clip (const char *props, int n, gboolean same_picture)
   }
   gst_harness_teardown (h);
   return out;
+}
+
+static GPtrArray *
+run_clip (const char *props, int n, gboolean same_picture)
+{
+  return run_clip_as (props, n, same_picture, CLIP_CAPS, 0);
 }
 
 /* ---- tests ---------------------------------------------------------------------------------- */
@@ -440,6 +450,24 @@ GST_START_TEST (test_deterministic)
   g_ptr_array_unref (b);
   g_ptr_array_unref (c);
   g_ptr_array_unref (d);
+}
+GST_END_TEST;
+
+/* Interlaced decoder output (an interlaced H.264 file: caps interlace-mode=interleaved, buffers
+ * flagged interlaced) is augmented as whole pictures: the same bytes as the progressive frame,
+ * and no field-wise scaling path (which the converter was not set up for: criticals, garbage). */
+GST_START_TEST (test_interlaced_as_whole_frames)
+{
+  GPtrArray *progressive = run_clip ("augmentation-index=2 seed=77 " ALL_ON, 3, FALSE);
+  GPtrArray *interlaced = run_clip_as ("augmentation-index=2 seed=77 " ALL_ON, 3, FALSE,
+                                       CLIP_CAPS ",interlace-mode=interleaved,field-order=top-field-first",
+                                       GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF);
+
+  for (guint i = 0; i < 3; i++)
+    fail_unless (g_bytes_equal (progressive->pdata[i], interlaced->pdata[i]),
+                 "frame %u: interlaced input augmented differently from the same progressive picture", i);
+  g_ptr_array_unref (progressive);
+  g_ptr_array_unref (interlaced);
 }
 GST_END_TEST;
 
@@ -735,6 +763,7 @@ fvcaugment_suite (void)
   tcase_add_loop_test (tc, test_resampler_response, 0, G_N_ELEMENTS (grating_cases));
   tcase_add_test (tc, test_deterministic);
   tcase_add_test (tc, test_same_params_within_clip);
+  tcase_add_test (tc, test_interlaced_as_whole_frames);
   tcase_add_loop_test (tc, test_crop_follows_params, 0, 6);
   tcase_add_test (tc, test_frame_meta_kept);
   tcase_add_loop_test (tc, test_augment_event, 0, G_N_ELEMENTS (event_cases));
