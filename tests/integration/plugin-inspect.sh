@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 out=$(gst-inspect-1.0 fvc)
-for e in fvcaugment fvcclip fvcclipsink fvcdecodegate fvcsample; do
+for e in fvcaugment fvcclip fvcclipsink fvcclipsrc fvcdecodegate fvcevalsink fvcsample fvctrainsink; do
   case $out in *"$e:"*) ;; *) die "gst-inspect-1.0 fvc does not list $e" ;; esac
 done
 for e in $(printf '%s\n' "$out" | sed -n 's/^  \(fvc[a-z]*\): .*/\1/p'); do
