@@ -66,22 +66,18 @@ def clip_count(cache_dir):
 def check_outputs(cmd, cwd):
     args = shlex.split(cmd)
     for i, tok in enumerate(args):
-        if tok == "multifilesink":
+        if tok in ("multifilesink", "fvcclipsink"):
             loc = next(a for a in args[i + 1:] if a.startswith("location=")).split("=", 1)[1]
-            pattern = re.sub(r"%0?\d*d", "*", loc)
-            found = glob.glob(os.path.join(cwd, pattern))
-            if len(found) != 6:
-                fail(f"{cmd}\n  expected 6 files matching {loc}, found {len(found)}")
-        for key in ("checkpoint-location=", "predictions-location="):
-            if tok.startswith(key):
-                out = os.path.join(cwd, tok.split("=", 1)[1])
-                if not os.path.isfile(out) or os.path.getsize(out) == 0:
-                    fail(f"{cmd}\n  {out} missing or empty")
-    for i, tok in enumerate(args):
-        if tok == "fvcclipsink":
-            loc = next(a for a in args[i + 1:] if a.startswith("location=")).split("=", 1)[1]
-            if clip_count(os.path.join(cwd, loc)) == 0:
+            if tok == "multifilesink":
+                found = glob.glob(os.path.join(cwd, re.sub(r"%0?\d*d", "*", loc)))
+                if len(found) != 6:
+                    fail(f"{cmd}\n  expected 6 files matching {loc}, found {len(found)}")
+            elif clip_count(os.path.join(cwd, loc)) == 0:
                 fail(f"{cmd}\n  no clip written into {loc}/clips")
+        elif tok.startswith(("checkpoint-location=", "predictions-location=")):
+            out = os.path.join(cwd, tok.split("=", 1)[1])
+            if not os.path.isfile(out) or os.path.getsize(out) == 0:
+                fail(f"{cmd}\n  {out} missing or empty")
 
 
 def main():
