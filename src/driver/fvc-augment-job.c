@@ -54,7 +54,7 @@ fvc_augment_job_option_entries (FvcAugmentJobOptions *opts)
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &opts->jobs, "Videos processed at once (default: number of cores)", "J" },
     { "decoder-threads", 0, 0, G_OPTION_ARG_INT, &opts->decoder_threads,
       "Threads per decoder (default: cores / jobs, at least 1; 0 lets the decoder choose)", "T" },
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &opts->strategy, "uniform (default), random-segment or stride", "NAME" },
+    { "strategy", 0, 0, G_OPTION_ARG_STRING, &opts->strategy, "uniform (default) or random-segment", "NAME" },
     { "short-video", 0, 0, G_OPTION_ARG_STRING, &opts->short_video,
       "Videos with fewer frames than --num-frames: skip (default), pad or error", "POLICY" },
     { "incomplete", 0, 0, G_OPTION_ARG_STRING, &opts->incomplete,

@@ -28,6 +28,8 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     { NULL },
   };
   gboolean all_ok = TRUE;
+  FvcSampleSpec base_spec = { .strategy = FVC_SAMPLE_UNIFORM, .short_video = FVC_SHORT_VIDEO_PAD };
+  g_autofree guint *explicit_u = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
@@ -43,13 +45,22 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--num-frames must be at least 1");
     return FALSE;
   }
+  base_spec.num_frames = (guint) num_frames;
+
+  /* The sampling, once for all videos (each gets its own seed): a bad option fails before
+   * any file is read. */
+  if (frames_text != NULL) {
+    if (!fvc_sample_spec_set_explicit (&base_spec, frames_text, &explicit_u, error))
+      return FALSE;
+  } else if (strategy != NULL && !fvc_sample_strategy_from_name (strategy, &base_spec.strategy)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown strategy \"%s\"", strategy);
+    return FALSE;
+  }
 
   for (int a = 1; a < argc; a++) {
     g_autoptr (GError) local = NULL;
     g_autoptr (FvcFrameIndex) index = fvc_frame_index_build (argv[a], &local);
-    FvcSampleSpec spec = { .strategy = FVC_SAMPLE_UNIFORM, .num_frames = (guint) num_frames,
-                           .short_video = FVC_SHORT_VIDEO_PAD, .seed = fvc_seed_from_path (argv[a]) };
-    g_autofree guint *explicit_u = NULL;
+    FvcSampleSpec spec = base_spec;
     g_autofree guint64 *targets = NULL;
     g_autofree char *targets_text = NULL;
     g_autoptr (FvcDecodePlan) plan = NULL;
@@ -82,13 +93,7 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
       }
     }
 
-    if (frames_text != NULL) {
-      if (!fvc_sample_spec_set_explicit (&spec, frames_text, &explicit_u, error))
-        return FALSE;
-    } else if (strategy != NULL && !fvc_sample_strategy_from_name (strategy, &spec.strategy)) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "unknown strategy \"%s\"", strategy);
-      return FALSE;
-    }
+    spec.seed = fvc_seed_from_path (argv[a]);
     n = fvc_sample_spec_count (&spec);
     targets = g_new (guint64, n);
     if (!fvc_sample_frames (&spec, n_frames, argv[a], targets, &local)) {

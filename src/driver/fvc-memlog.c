@@ -2,6 +2,7 @@
  * probes that count pipelines and clip buffers (see fvc-memlog.h). */
 #include "fvc-memlog.h"
 #include "fvc-cli.h"
+#include "fvc-csv.h"
 #include "fvc-error.h"
 #include "fvc-memstats.h"
 
@@ -94,13 +95,22 @@ fvc_memlog_mark (FvcMemlog *ml, const char *stage, const char *detail)
                 detail ? detail : "", rss, vms, peak, device ? device : "", s.live[FVC_LIVE_PIPELINES],
                 s.live[FVC_LIVE_CLIPS], clip_bytes, s.live[FVC_LIVE_TENSORS], tensor_bytes, s.live[FVC_LIVE_MODELS]);
   if (ml->csv) {
-    g_mutex_lock (&ml->lock);
-    fprintf (ml->csv, "%.3f,%s,\"%s\",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%s,%" G_GUINT64_FORMAT
-                      ",%" G_GUINT64_FORMAT, t, stage, detail ? detail : "", s.rss_bytes, s.vms_bytes, s.peak_rss_bytes,
-             s.has_device ? s.device_name : "", s.device_used_bytes, s.device_total_bytes);
+    /* Fields that can hold any text (stage, detail: a video path, device name) through the
+     * project's CSV quoting. */
+    g_autoptr (GString) row = g_string_new (NULL);
+    g_string_append_printf (row, "%.3f", t);
+    fvc_csv_append_field (row, stage, FALSE);
+    fvc_csv_append_field (row, detail ? detail : "", FALSE);
+    g_string_append_printf (row, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT,
+                            s.rss_bytes, s.vms_bytes, s.peak_rss_bytes);
+    fvc_csv_append_field (row, s.has_device ? s.device_name : "", FALSE);
+    g_string_append_printf (row, ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT, s.device_used_bytes,
+                            s.device_total_bytes);
     for (guint i = 0; i < FVC_LIVE_N_COUNTERS; i++)
-      fprintf (ml->csv, ",%" G_GINT64_FORMAT, s.live[i]);
-    fputc ('\n', ml->csv);
+      g_string_append_printf (row, ",%" G_GINT64_FORMAT, s.live[i]);
+    g_string_append_c (row, '\n');
+    g_mutex_lock (&ml->lock);
+    fputs (row->str, ml->csv);
     fflush (ml->csv);
     g_mutex_unlock (&ml->lock);
   }
