@@ -105,7 +105,7 @@ fvc_clip_sink_start (GstBaseSink *sink)
   }
   ini = g_build_filename (location, FVC_CACHE_INI_FILE, NULL);
   if (g_file_test (ini, G_FILE_TEST_EXISTS)) {
-    g_autoptr (FvcCache) cache = fvc_cache_open (location, NULL, FVC_CACHE_OPEN_READ, &error);
+    g_autoptr (FvcCache) cache = fvc_cache_open (location, NULL, FVC_CACHE_OPEN_SETTINGS_ONLY, &error);
     if (cache == NULL) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message), (NULL));
       return FALSE;
@@ -180,7 +180,7 @@ ensure_cache (FvcClipSink *self, GError **error)
   GST_OBJECT_LOCK (self);
   want.augmentations = self->augmentations;
   GST_OBJECT_UNLOCK (self);
-  cache = fvc_cache_open (location, &want, FVC_CACHE_OPEN_CREATE, error);
+  cache = fvc_cache_open (location, &want, FVC_CACHE_OPEN_CREATE | FVC_CACHE_OPEN_SETTINGS_ONLY, error);
   if (cache == NULL)
     return FALSE;
   adopt_cache (self, cache);

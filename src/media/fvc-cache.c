@@ -444,7 +444,7 @@ fvc_cache_open (const char *dir, const FvcCacheConfig *want, FvcCacheOpenFlags f
         !remove_temp_files (cache, index_dir, error))
       return NULL;
   }
-  if (!load_rows (cache, repair, error))
+  if (!(flags & FVC_CACHE_OPEN_SETTINGS_ONLY) && !load_rows (cache, repair, error))
     return NULL;
   return g_steal_pointer (&cache);
 }

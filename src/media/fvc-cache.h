@@ -65,6 +65,9 @@ typedef enum {
   FVC_CACHE_OPEN_REPAIR = 1 << 1,   /* the writer: lock the cache (one writer at a time, across
                                      * processes and hosts sharing the directory, through flock on
                                      * <cache>/lock) and make a killed run's leftovers consistent */
+  FVC_CACHE_OPEN_SETTINGS_ONLY = 1 << 2, /* cache.ini only: metadata.csv is not read (no rows), for
+                                          * writers that only append (fvcclipsink, once per branch
+                                          * and video: reading every row would be quadratic) */
 } FvcCacheOpenFlags;
 
 typedef struct _FvcCache FvcCache;

@@ -379,6 +379,45 @@ START_TEST (test_cache_read_refuses_missing)
 }
 END_TEST
 
+/* SETTINGS_ONLY (what fvcclipsink opens once per branch and video): cache.ini's settings and
+ * fingerprint as a full open gives them, and metadata.csv not read at all — not even a torn or
+ * garbage file stops it, and no rows are held. */
+START_TEST (test_cache_settings_only)
+{
+  g_autofree char *dir = cache_dir ();
+  FvcCacheConfig c = config_with (6, 112, "a");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (FvcCache) full = NULL;
+  g_autoptr (FvcCache) settings = NULL;
+  g_autofree char *csv = g_build_filename (dir, FVC_CACHE_METADATA_FILE, NULL);
+
+  full = fvc_cache_open (dir, &c, FVC_CACHE_OPEN_CREATE, &error);
+  ck_assert_msg (full != NULL, "%s", error ? error->message : "");
+  add_clip (dir, "a.mp4", -1, TRUE);
+  add_clip (dir, "b.mp4", -1, TRUE);
+  g_clear_pointer (&full, fvc_cache_free);
+  full = fvc_cache_open (dir, NULL, FVC_CACHE_OPEN_READ, &error);
+  ck_assert_uint_eq (fvc_cache_get_n_rows (full), 2);
+
+  ck_assert (g_file_set_contents (csv, "not,a\n\"metadata file", -1, NULL));
+  settings = fvc_cache_open (dir, &c, FVC_CACHE_OPEN_SETTINGS_ONLY, &error);
+  ck_assert_msg (settings != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (fvc_cache_get_n_rows (settings), 0);
+  ck_assert_str_eq (fvc_cache_get_fingerprint (settings), fvc_cache_get_fingerprint (full));
+  ck_assert_uint_eq (fvc_cache_get_config (settings)->num_frames, 6);
+  ck_assert_uint_eq (fvc_cache_get_config (settings)->size, 112);
+  ck_assert_str_eq (fvc_cache_get_config (settings)->augment, "a");
+  /* the settings are still checked */
+  {
+    FvcCacheConfig other = config_with (8, 112, "a");
+    ck_assert (fvc_cache_open (dir, &other, FVC_CACHE_OPEN_SETTINGS_ONLY, &error) == NULL);
+    FVC_ASSERT_ERROR (error, FVC_ERROR_MISMATCH, "frames (cache 6, requested 8)");
+  }
+  /* a full open still reads (and refuses) the garbage */
+  ck_assert (fvc_cache_open (dir, NULL, FVC_CACHE_OPEN_READ, NULL) == NULL);
+}
+END_TEST
+
 START_TEST (test_failures_file)
 {
   g_autofree char *dir = cache_dir ();
@@ -414,6 +453,7 @@ suite (void)
   tcase_add_test (tc, test_cache_concurrent_appends);
   tcase_add_test (tc, test_cache_one_writer_at_a_time);
   tcase_add_test (tc, test_cache_read_refuses_missing);
+  tcase_add_test (tc, test_cache_settings_only);
   tcase_add_test (tc, test_failures_file);
   suite_add_tcase (s, tc);
   return s;
