@@ -435,6 +435,13 @@ check_interrupt (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+char *
+fvc_video_outcome_describe (const FvcVideoOutcome *v)
+{
+  return g_strdup_printf ("%s: %s", v->status == FVC_VIDEO_SKIPPED ? "skipped" : "failed",
+                          v->reason ? v->reason : "unknown");
+}
+
 static gboolean
 write_failures (const FvcExtraction *out, const FvcVideoIndex *index, FvcCache *cache, GError **error)
 {
@@ -445,8 +452,7 @@ write_failures (const FvcExtraction *out, const FvcVideoIndex *index, FvcCache *
     const FvcVideoOutcome *v = &out->videos[i];
     if (v->status == FVC_VIDEO_FAILED || v->status == FVC_VIDEO_SKIPPED) {
       g_ptr_array_add (paths, fvc_video_index_get (index, i)->video_path);
-      g_ptr_array_add (reasons, g_strdup_printf ("%s: %s", v->status == FVC_VIDEO_SKIPPED ? "skipped" : "failed",
-                                                 v->reason ? v->reason : "unknown"));
+      g_ptr_array_add (reasons, fvc_video_outcome_describe (v));
     }
   }
   return fvc_cache_write_failures (fvc_cache_get_dir (cache), (const char *const *) paths->pdata,

@@ -83,6 +83,10 @@ typedef struct {
   guint64 demuxed, fed, decoded, used;
 } FvcVideoOutcome;
 
+/* "skipped: REASON" or "failed: REASON": how an excluded video is reported everywhere
+ * (failures.csv, excluded.csv, the run's warnings and results). (transfer full) */
+char *fvc_video_outcome_describe (const FvcVideoOutcome *outcome);
+
 typedef struct {
   guint n_videos;
   FvcVideoOutcome *videos;   /* index order */

@@ -162,8 +162,7 @@ usable_videos (Run *r, const FvcVideoIndex *index, const FvcExtraction *ex, GErr
     const FvcVideoEntry *e = fvc_video_index_get (index, i);
     const FvcVideoOutcome *v = &ex->videos[i];
     if (v->status != FVC_VIDEO_OK && v->status != FVC_VIDEO_CACHED) {
-      g_autofree char *why = g_strdup_printf ("%s: %s", v->status == FVC_VIDEO_SKIPPED ? "skipped" : "failed",
-                                              v->reason ? v->reason : "unknown");
+      g_autofree char *why = fvc_video_outcome_describe (v);
       g_autofree char *warning = g_strdup_printf ("excluded from every fold: %s (%s)", e->video_path, why);
       fvc_log_warning ("%s", warning);
       fvc_results_add_excluded (r->results, e->video_path, why);
@@ -189,10 +188,12 @@ write_excluded (Run *r, const FvcExtraction *ex, const FvcVideoIndex *index, GEr
 
   for (guint i = 0; i < ex->n_videos; i++) {
     const FvcVideoOutcome *v = &ex->videos[i];
+    g_autofree char *why = NULL;
     if (v->status == FVC_VIDEO_OK || v->status == FVC_VIDEO_CACHED)
       continue;
+    why = fvc_video_outcome_describe (v);
     fvc_csv_append_field (out, fvc_video_index_get (index, i)->video_path, TRUE);
-    fvc_csv_append_field (out, v->reason ? v->reason : "unknown", FALSE);
+    fvc_csv_append_field (out, why, FALSE);
     g_string_append_c (out, '\n');
   }
   return fvc_file_write_atomic_string (path, out->str, error);

@@ -211,6 +211,11 @@ def run_test(work):
     check(any("broken.mp4" in w for w in res["warnings"]), "no warning about the excluded video")
     check([r["video_path"] for r in read_csv(os.path.join(run, "excluded.csv"))] == ["../videos/synth/broken.mp4"],
           "excluded.csv")
+    # one wording everywhere (run --collect reads excluded.csv back into results.json)
+    excluded_rows = read_csv(os.path.join(run, "excluded.csv"))
+    check([r["reason"] for r in excluded_rows] == [e["reason"] for e in res["excluded_videos"]],
+          f"excluded.csv reasons {excluded_rows} differ from results.json {res['excluded_videos']}")
+    check(excluded_rows[0]["reason"].startswith("failed: "), f"excluded.csv reason: {excluded_rows}")
 
     # Folds: every usable video in exactly one validation fold, groups kept together.
     manifest = read_csv(os.path.join(run, "folds.csv"))
