@@ -124,10 +124,18 @@ fvc_rng_below (guint32 seed, const char *name, guint64 counter, guint32 n)
 double
 fvc_rng_normal (guint32 seed, const char *name, guint64 counter)
 {
+  return fvc_rng_normal_keyed (seed, fvc_fnv1a32 (name), counter);
+}
+
+double
+fvc_rng_normal_keyed (guint32 seed, guint32 name_key, guint64 counter)
+{
+  guint32 ctr[4] = { (guint32) counter, (guint32) (counter >> 32), 0, 0 };
+  guint32 key[2] = { seed, name_key };
   guint32 out[4];
   double u1, u2;
 
-  rng_block (seed, name, counter, out);
+  fvc_philox4x32 (ctr, key, out);
   u1 = to_unit (out[0], out[1]);
   u2 = to_unit (out[2], out[3]);
   if (u1 < 1e-300)

@@ -41,6 +41,9 @@ guint32 fvc_rng_below (guint32 seed, const char *name, guint64 counter, guint32 
 /* Box-Muller: sqrt(-2 ln u1) * cos(2 pi u2), u1 = unit(x[0], x[1]) (at least 1e-300),
  * u2 = unit(x[2], x[3]). */
 double fvc_rng_normal (guint32 seed, const char *name, guint64 counter);
+/* fvc_rng_normal with the name already hashed (@name_key = fvc_fnv1a32 (name)): the same values,
+ * for kernels that draw once per pixel. */
+double fvc_rng_normal_keyed (guint32 seed, guint32 name_key, guint64 counter);
 /* Fisher-Yates in place: for i = n-1 down to 1, swap perm[i] with perm[j],
  * j = fvc_rng_below (seed, name, i, i + 1). */
 void fvc_rng_shuffle_u32 (guint32 seed, const char *name, guint32 *perm, guint n);

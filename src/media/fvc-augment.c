@@ -552,11 +552,12 @@ fvc_augment_noise_rgb (guint8 *rgb, int width, int height, int stride, double si
                        guint clip_position)
 {
   guint64 counter = (guint64) clip_position * (guint64) width * height * 3;
+  guint32 name_key = fvc_fnv1a32 ("noise-value");
 
   for (int y = 0; y < height; y++) {
     guint8 *px = rgb + (gsize) y * stride;
     for (int x = 0; x < width * 3; x++, counter++) {
-      double v = px[x] + sigma * fvc_rng_normal (seed, "noise-value", counter);
+      double v = px[x] + sigma * fvc_rng_normal_keyed (seed, name_key, counter);
       v = floor (v + 0.5);
       px[x] = (guint8) CLAMP (v, 0.0, 255.0);
     }

@@ -126,6 +126,7 @@ START_TEST (test_rng_pinned)
   ck_assert_uint_eq (fvc_rng_below (seed, name, ctr, 1000), rng_cases[_i].below1000);
   /* log/cos may differ in the last ulp between libms. */
   ck_assert_double_eq_tol (fvc_rng_normal (seed, name, ctr), rng_cases[_i].normal, 1e-12);
+  ck_assert_double_eq_tol (fvc_rng_normal_keyed (seed, fvc_fnv1a32 (name), ctr), rng_cases[_i].normal, 1e-12);
 }
 END_TEST
 
