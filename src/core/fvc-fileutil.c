@@ -50,31 +50,28 @@ fvc_fsync_directory (const char *dir, GError **error)
   return TRUE;
 }
 
+char *
+fvc_temp_name_for (const char *path)
+{
+  return g_strdup_printf ("%s" FVC_TEMP_MARKER "%d-%d", path, (int) getpid (), g_atomic_int_add (&temp_counter, 1));
+}
+
 gboolean
-fvc_file_write_atomic (const char *path, const FvcChunk *chunks, guint n_chunks, GError **error)
+fvc_file_commit_temp (const char *tmp, const char *path, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *tmp = g_strdup_printf ("%s" FVC_TEMP_MARKER "%d-%d", path, (int) getpid (),
-                                          g_atomic_int_add (&temp_counter, 1));
-  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open (tmp, O_RDONLY | O_CLOEXEC);
 
-  if (fd < 0)
-    return set_errno_error (error, errno, "cannot create file", tmp);
-
-  for (guint i = 0; i < n_chunks; i++) {
-    if (!fvc_write_all (fd, chunks[i].data, chunks[i].len, tmp, error))
-      goto fail;
+  if (fd < 0) {
+    set_errno_error (error, errno, "cannot open", tmp);
+    goto fail;
   }
   if (fsync (fd) != 0) {
     set_errno_error (error, errno, "fsync failed", tmp);
+    close (fd);
     goto fail;
   }
-  if (close (fd) != 0) {
-    fd = -1;
-    set_errno_error (error, errno, "close failed", tmp);
-    goto fail;
-  }
-  fd = -1;
+  close (fd);
   if (g_rename (tmp, path) != 0) {
     set_errno_error (error, errno, "rename failed", path);
     goto fail;
@@ -82,10 +79,31 @@ fvc_file_write_atomic (const char *path, const FvcChunk *chunks, guint n_chunks,
   return fvc_fsync_directory (dir, error);
 
 fail:
-  if (fd >= 0)
-    close (fd);
   g_unlink (tmp);
   return FALSE;
+}
+
+gboolean
+fvc_file_write_atomic (const char *path, const FvcChunk *chunks, guint n_chunks, GError **error)
+{
+  g_autofree char *tmp = fvc_temp_name_for (path);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    return set_errno_error (error, errno, "cannot create file", tmp);
+  for (guint i = 0; i < n_chunks; i++) {
+    if (!fvc_write_all (fd, chunks[i].data, chunks[i].len, tmp, error)) {
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  }
+  if (close (fd) != 0) {
+    set_errno_error (error, errno, "close failed", tmp);
+    g_unlink (tmp);
+    return FALSE;
+  }
+  return fvc_file_commit_temp (tmp, path, error);
 }
 
 gboolean

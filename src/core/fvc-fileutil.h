@@ -18,6 +18,13 @@ typedef struct {
 gboolean fvc_file_write_atomic (const char *path, const FvcChunk *chunks, guint n_chunks, GError **error);
 gboolean fvc_file_write_atomic_string (const char *path, const char *contents, GError **error);
 gboolean fvc_fsync_directory (const char *dir, GError **error);
+/* A temporary name beside @path: contains FVC_TEMP_MARKER, unique within this process.
+ * (transfer full) */
+char *fvc_temp_name_for (const char *path);
+/* For files written under a temporary name by other means (a stream, a muxer): makes @tmp
+ * durable and gives it the name @path (fsync, rename, fsync of the directory). On failure @tmp
+ * is removed and @path is left as it was. */
+gboolean fvc_file_commit_temp (const char *tmp, const char *path, GError **error);
 /* Writes all of @len bytes (retrying on EINTR and short writes). */
 gboolean fvc_write_all (int fd, gconstpointer data, gsize len, const char *label, GError **error);
 /* TRUE when @name is one of our temporary files. */

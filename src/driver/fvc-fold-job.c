@@ -51,7 +51,7 @@ static gboolean
 row_file_open (RowFile *rf, const char *dir, const char *name, const char *header, GError **error)
 {
   rf->path = g_build_filename (dir, name, NULL);
-  rf->tmp = g_strdup_printf ("%s" FVC_TEMP_MARKER "%d", rf->path, (int) getpid ());
+  rf->tmp = fvc_temp_name_for (rf->path);
   rf->f = fopen (rf->tmp, "w");
   if (rf->f == NULL) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot create: %s", rf->tmp, g_strerror (errno));
@@ -68,16 +68,14 @@ row_file_close (RowFile *rf, gboolean keep, GError **error)
   gboolean ok = TRUE;
 
   if (rf->f != NULL) {
-    ok = fflush (rf->f) == 0 && fsync (fileno (rf->f)) == 0;
+    ok = fflush (rf->f) == 0;
     ok = fclose (rf->f) == 0 && ok;
     rf->f = NULL;
     if (keep && !ok)
       g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot write: %s", rf->tmp, g_strerror (errno));
-    if (keep && ok && g_rename (rf->tmp, rf->path) != 0) {
-      g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot rename: %s", rf->path, g_strerror (errno));
-      ok = FALSE;
-    }
-    if (!keep || !ok)
+    if (keep && ok)
+      ok = fvc_file_commit_temp (rf->tmp, rf->path, error);  /* fsync, rename, directory fsync */
+    else
       g_unlink (rf->tmp);
   }
   g_clear_pointer (&rf->path, g_free);

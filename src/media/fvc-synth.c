@@ -12,7 +12,11 @@
 #include <gst/gst.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TILE 64 /* noise tiles are TILE x TILE, sampled with wrap-around */
@@ -870,18 +874,41 @@ run_pipeline (const FvcSynthConfig *cfg, Feed *feed, const char *tmp, GCancellab
   return ok;
 }
 
+/* Clears the creation/modification times of the MP4 file @tmp in place (mapped, so only the
+ * pages of the patched headers are written back). */
+static gboolean
+clear_times_in_file (const char *tmp, const char *label, GError **error)
+{
+  int fd = open (tmp, O_RDWR | O_CLOEXEC);
+  struct stat st;
+  void *map;
+  gboolean ok;
+
+  if (fd < 0 || fstat (fd, &st) != 0 || st.st_size == 0) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open the encoded file: %s", tmp,
+                 fd < 0 ? g_strerror (errno) : "empty");
+    if (fd >= 0)
+      close (fd);
+    return FALSE;
+  }
+  map = mmap (NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close (fd);
+  if (map == MAP_FAILED) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot map: %s", tmp, g_strerror (errno));
+    return FALSE;
+  }
+  ok = fvc_mp4_clear_times (map, (gsize) st.st_size, label, error);
+  munmap (map, (size_t) st.st_size);
+  return ok;
+}
+
 gboolean
 fvc_synth_write_video (const FvcSynthConfig *cfg, guint index, const char *path, GCancellable *cancellable,
                        GError **error)
 {
   g_autoptr (Renderer) r = NULL;
   g_autofree char *tmp = NULL;
-  g_autofree char *bytes = NULL;
-  gsize len = 0;
-  GError *ferr = NULL;
   Feed feed = { 0 };
-  FvcChunk chunk;
-  gboolean ok;
 
   g_return_val_if_fail (index < fvc_synth_n_videos (cfg), FALSE);
   if (!fvc_synth_config_validate (cfg, error))
@@ -890,23 +917,14 @@ fvc_synth_write_video (const FvcSynthConfig *cfg, guint index, const char *path,
   r = renderer_new (cfg, index);
   feed.r = r;
   feed.frame_size = (gsize) cfg->width * cfg->height * 3 / 2;
-  /* mp4mux seeks back to patch headers, so it needs a real file: a temporary one beside the
-   * target, whose times are then cleared on the way to the final name. */
-  tmp = g_strdup_printf ("%s" FVC_TEMP_MARKER "enc-%d", path, (int) getpid ());
-  ok = run_pipeline (cfg, &feed, tmp, cancellable, error);
-  if (ok && !g_file_get_contents (tmp, &bytes, &len, &ferr)) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s", ferr->message);
-    g_clear_error (&ferr);
-    ok = FALSE;
+  /* mp4mux seeks back to patch headers, so it writes a real file: under a temporary name beside
+   * the target, whose times are then cleared in place before it takes the final name. */
+  tmp = fvc_temp_name_for (path);
+  if (!run_pipeline (cfg, &feed, tmp, cancellable, error) || !clear_times_in_file (tmp, path, error)) {
+    g_unlink (tmp);
+    return FALSE;
   }
-  g_unlink (tmp);
-  if (!ok)
-    return FALSE;
-  if (!fvc_mp4_clear_times ((guint8 *) bytes, len, path, error))
-    return FALSE;
-  chunk.data = bytes;
-  chunk.len = len;
-  return fvc_file_write_atomic (path, &chunk, 1, error);
+  return fvc_file_commit_temp (tmp, path, error);
 }
 
 /* ---- index -------------------------------------------------------------------------------------- */

@@ -108,6 +108,44 @@ START_TEST (test_old_content_survives_failure)
 }
 END_TEST
 
+START_TEST (test_commit_temp)
+{
+  /* A file written under fvc_temp_name_for's name by someone else takes the final name, replacing
+   * the old file; the temporary name is one fvc_is_temp_name recognises and unique per call. */
+  g_autofree char *path = fvc_test_write_file ("log.csv", "old", -1);
+  g_autofree char *tmp = fvc_temp_name_for (path);
+  g_autofree char *tmp2 = fvc_temp_name_for (path);
+  g_autofree char *base = g_path_get_basename (tmp);
+  g_autofree char *got = NULL, *listing = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (fvc_is_temp_name (base));
+  ck_assert (g_str_has_prefix (tmp, path));
+  ck_assert_str_ne (tmp, tmp2);
+  ck_assert (g_file_set_contents (tmp, "a,b\n1,2\n", -1, NULL));
+  ck_assert_msg (fvc_file_commit_temp (tmp, path, &error), "%s", error ? error->message : "");
+  got = read_all (path);
+  ck_assert_str_eq (got, "a,b\n1,2\n");
+  listing = fvc_test_list_dir (fvc_test_dir);
+  ck_assert_str_eq (listing, "log.csv");
+}
+END_TEST
+
+START_TEST (test_commit_missing_temp)
+{
+  /* Nothing to commit: an error naming the temporary file, the old file untouched. */
+  g_autofree char *path = fvc_test_write_file ("log.csv", "old", -1);
+  g_autofree char *tmp = fvc_temp_name_for (path);
+  g_autofree char *got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (!fvc_file_commit_temp (tmp, path, &error));
+  FVC_ASSERT_ERROR (error, FVC_ERROR_IO, tmp);
+  got = read_all (path);
+  ck_assert_str_eq (got, "old");
+}
+END_TEST
+
 static const struct {
   const char *name;
   gboolean is_temp;
@@ -196,6 +234,8 @@ fileutil_suite (void)
   tcase_add_test (tc, test_missing_directory);
   tcase_add_test (tc, test_failed_rename_cleans_up);
   tcase_add_test (tc, test_old_content_survives_failure);
+  tcase_add_test (tc, test_commit_temp);
+  tcase_add_test (tc, test_commit_missing_temp);
   tcase_add_loop_test (tc, test_is_temp_name, 0, G_N_ELEMENTS (temp_names));
   tcase_add_test (tc, test_mkdir_p);
   tcase_add_test (tc, test_fsync_directory);
