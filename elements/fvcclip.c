@@ -22,6 +22,7 @@
 #endif
 #include "fvcclip.h"
 
+#include "fvc-clip-structure.h"
 #include "fvc-provenance.h"
 #include "fvc-sampler.h"
 
@@ -147,37 +148,33 @@ start_clip (FvcClipElement *self)
 static GstFlowReturn
 push_clip (FvcClipElement *self)
 {
-  GstStructure *info;
   g_autofree char *indices = fvc_format_index_list (self->frame_index, self->frames);
   g_autofree char *pts = fvc_format_index_list (self->pts, self->frames);
+  FvcClipProvenance prov = { { 0 } };
   GstBuffer *out;
   GstEvent *ev;
 
   if (self->src_caps == NULL) {
-    self->src_caps = gst_caps_new_simple (FVC_CLIP_CAPS_NAME,
-        "frames", G_TYPE_INT, (int) self->frames,
-        "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH (&self->vinfo),
-        "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (&self->vinfo),
-        "format", G_TYPE_STRING, "RGB", NULL);
+    FvcClipShape shape = { self->frames, GST_VIDEO_INFO_HEIGHT (&self->vinfo), GST_VIDEO_INFO_WIDTH (&self->vinfo) };
+    self->src_caps = fvc_clip_caps_new (&shape);
     if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (self->src_caps)))
       return GST_FLOW_NOT_NEGOTIATED;
     /* The segment and the provenance events held back so that they follow the caps. */
     while ((ev = g_queue_pop_head (&self->held_events)) != NULL)
       gst_pad_push_event (self->srcpad, ev);
   }
-  info = gst_structure_new (FVC_CLIP_STRUCTURE_NAME,
-      "video-path", G_TYPE_STRING, self->have_video && self->video.video_path ? self->video.video_path : "",
-      "label", G_TYPE_INT, self->have_video ? self->video.label : -1,
-      "augmentation-idx", G_TYPE_INT, self->have_augment ? self->augment.augmentation_idx : -1,
-      "seed", G_TYPE_UINT, self->have_augment ? self->augment.seed : (self->have_video ? self->video.seed : 0),
-      "frame-indices", G_TYPE_STRING, indices,
-      "pts-ns", G_TYPE_STRING, pts,
-      NULL);
+  /* borrowed strings: the structure copies them */
+  prov.info.video_path = self->have_video ? self->video.video_path : NULL;
+  prov.info.label = self->have_video ? self->video.label : -1;
+  prov.info.augmentation_idx = self->have_augment ? self->augment.augmentation_idx : -1;
+  prov.info.seed = self->have_augment ? self->augment.seed : (self->have_video ? self->video.seed : 0);
+  prov.info.frame_indices = indices;
+  prov.info.pts_ns = pts;
   gst_buffer_unmap (self->clip, &self->clip_map);
   out = self->clip;
   self->clip = NULL;
   GST_BUFFER_PTS (out) = self->pts[0];
-  fvc_buffer_add_clip_meta (out, info);
+  fvc_buffer_add_clip_meta (out, fvc_clip_structure_new (&prov));
   drop_clip (self);
   g_atomic_int_inc (&self->clips_out);
   return gst_pad_push (self->srcpad, out);

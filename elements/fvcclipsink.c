@@ -27,6 +27,7 @@
 
 #include "fvc-cache.h"
 #include "fvc-clip.h"
+#include "fvc-clip-structure.h"
 #include "fvc-error.h"
 #include "fvc-provenance.h"
 
@@ -55,7 +56,7 @@ struct _FvcClipSink {
   gboolean have_cache;
   FvcVideoInfo video;
   FvcAugmentInfo augment;
-  gint frames, width, height;
+  FvcClipShape shape;         /* of the caps */
   gint clips_written;
 };
 
@@ -132,11 +133,12 @@ static gboolean
 fvc_clip_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
   FvcClipSink *self = FVC_CLIP_SINK (sink);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
+  g_autoptr (GError) error = NULL;
 
-  if (!gst_structure_get_int (s, "frames", &self->frames) || !gst_structure_get_int (s, "width", &self->width) ||
-      !gst_structure_get_int (s, "height", &self->height))
+  if (!fvc_clip_caps_parse (caps, &self->shape, &error)) {
+    GST_WARNING_OBJECT (self, "%s", error->message);
     return FALSE;
+  }
   return TRUE;
 }
 
@@ -167,13 +169,13 @@ ensure_cache (FvcClipSink *self, GError **error)
 
   if (self->have_cache)
     return TRUE;
-  if (self->width != self->height) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: clips are %dx%d; a cache holds square clips", location,
-                 self->width, self->height);
+  if (self->shape.width != self->shape.height) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: clips are %ux%u; a cache holds square clips", location,
+                 self->shape.width, self->shape.height);
     return FALSE;
   }
-  want.num_frames = (guint) self->frames;
-  want.size = (guint) self->width;
+  want.num_frames = self->shape.frames;
+  want.size = self->shape.width;
   want.sampler = self->video.sampler && *self->video.sampler ? self->video.sampler : (char *) "unknown";
   want.short_video = self->video.short_video && *self->video.short_video ? self->video.short_video : (char *) "pad";
   want.augment = self->augment.augment && *self->augment.augment ? self->augment.augment : (char *) "none";
@@ -195,7 +197,8 @@ fvc_clip_sink_render (GstBaseSink *sink, GstBuffer *buf)
   g_autofree char *location = dup_location (self);
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL, *rel = NULL, *path = NULL;
-  FvcClipInfo info = { 0 };
+  g_auto (FvcClipProvenance) prov = { { 0 } };
+  FvcClipInfo info;
   FvcCacheRow row = { 0 };
   GstMapInfo map;
   gsize expected;
@@ -204,26 +207,24 @@ fvc_clip_sink_render (GstBaseSink *sink, GstBuffer *buf)
 
   if (meta == NULL || meta->info == NULL)
     goto no_meta;
-  video_path = gst_structure_get_string (meta->info, "video-path");
-  if (video_path == NULL || *video_path == '\0')
+  if (!fvc_clip_structure_parse (meta->info, FVC_CLIP_FIELDS_PROVENANCE, &prov, &error))
+    goto bad_meta;
+  video_path = prov.info.video_path;
+  if (*video_path == '\0')
     goto no_video;
-  gst_structure_get_int (meta->info, "label", &info.label);
-  if (info.label != 0 && info.label != 1)
+  if (prov.info.label != 0 && prov.info.label != 1)
     goto no_label;
   if (!ensure_cache (self, &error))
     goto cache_failed;
-  if ((guint) self->frames != self->config.num_frames || (guint) self->width != self->config.size ||
-      (guint) self->height != self->config.size)
+  if (self->shape.frames != self->config.num_frames || self->shape.width != self->config.size ||
+      self->shape.height != self->config.size)
     goto wrong_shape;
 
-  info.video_path = (char *) video_path;
-  gst_structure_get_int (meta->info, "augmentation-idx", &info.augmentation_idx);
-  gst_structure_get_uint (meta->info, "seed", &info.seed);
-  info.frame_indices = (char *) gst_structure_get_string (meta->info, "frame-indices");
-  info.pts_ns = (char *) gst_structure_get_string (meta->info, "pts-ns");
+  /* the file's metadata: the stream's provenance and this cache's fingerprint (borrowed) */
+  info = prov.info;
   info.config = self->fingerprint;
 
-  expected = (gsize) self->frames * self->width * self->height * 3;
+  expected = fvc_clip_shape_bytes (&self->shape);
   if (gst_buffer_get_size (buf) != expected)
     goto wrong_size;
   name = fvc_clip_file_name (video_path, info.augmentation_idx);
@@ -231,7 +232,7 @@ fvc_clip_sink_render (GstBaseSink *sink, GstBuffer *buf)
   path = g_build_filename (location, rel, NULL);
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto map_failed;
-  ok = fvc_clip_write (path, &info, (guint) self->frames, (guint) self->height, (guint) self->width, map.data, &error);
+  ok = fvc_clip_write (path, &info, self->shape.frames, self->shape.height, self->shape.width, map.data, &error);
   gst_buffer_unmap (buf, &map);
   if (!ok)
     goto write_failed;
@@ -257,6 +258,9 @@ fvc_clip_sink_render (GstBaseSink *sink, GstBuffer *buf)
 no_meta:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("A clip without provenance (FvcClipMeta): put fvcclip upstream."), (NULL));
   return GST_FLOW_ERROR;
+bad_meta:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("A clip with unusable provenance: %s.", error->message), (NULL));
+  return GST_FLOW_ERROR;
 no_video:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("A clip without a video path: put fvcsample upstream."), (NULL));
   return GST_FLOW_ERROR;
@@ -269,9 +273,9 @@ cache_failed:
   return GST_FLOW_ERROR;
 wrong_shape:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-                     ("%s: clip is %d frames of %dx%d, the cache %s holds %u frames of %ux%u.", video_path,
-                      self->frames, self->width, self->height, location, self->config.num_frames, self->config.size,
-                      self->config.size), (NULL));
+                     ("%s: clip is %u frames of %ux%u, the cache %s holds %u frames of %ux%u.", video_path,
+                      self->shape.frames, self->shape.width, self->shape.height, location, self->config.num_frames,
+                      self->config.size, self->config.size), (NULL));
   return GST_FLOW_ERROR;
 wrong_size:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s: clip buffer of %zu bytes, expected %zu.", video_path,

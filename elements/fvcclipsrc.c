@@ -40,6 +40,7 @@
 
 #include "fvc-cache.h"
 #include "fvc-clip.h"
+#include "fvc-clip-structure.h"
 #include "fvc-csv.h"
 #include "fvc-error.h"
 #include "fvc-provenance.h"
@@ -353,6 +354,7 @@ read_clip (FvcClipSrc *self, const Entry *e, GstBuffer **out, GError **error)
 {
   g_autoptr (FvcClip) clip = fvc_clip_open (e->path, error);
   const FvcClipInfo *info;
+  FvcClipProvenance prov;
   GstBuffer *buf = NULL;
   GstMapInfo map;
 
@@ -382,15 +384,10 @@ read_clip (FvcClipSrc *self, const Entry *e, GstBuffer **out, GError **error)
   }
   memcpy (map.data, fvc_clip_get_data (clip), self->clip_bytes);
   gst_buffer_unmap (buf, &map);
-  fvc_buffer_add_clip_meta (buf, gst_structure_new (FVC_CLIP_STRUCTURE_NAME,
-      "video-path", G_TYPE_STRING, info->video_path,
-      "label", G_TYPE_INT, info->label,
-      "augmentation-idx", G_TYPE_INT, info->augmentation_idx,
-      "seed", G_TYPE_UINT, info->seed,
-      "frame-indices", G_TYPE_STRING, info->frame_indices,
-      "pts-ns", G_TYPE_STRING, info->pts_ns,
-      "config", G_TYPE_STRING, info->config,
-      "clip-file", G_TYPE_STRING, e->path, NULL));
+  /* borrowed strings: the structure copies them */
+  prov.info = *info;
+  prov.clip_file = e->path;
+  fvc_buffer_add_clip_meta (buf, fvc_clip_structure_new (&prov));
   GST_BUFFER_OFFSET (buf) = self->sequence;
   GST_BUFFER_OFFSET_END (buf) = self->sequence + 1;
   *out = buf;
@@ -520,9 +517,8 @@ fvc_clip_src_start (GstBaseSrc *src)
   /* A cache whose clips do not match cache.ini fails here, before caps are announced. */
   {
     GstBuffer *probe = NULL;
-    caps = gst_caps_new_simple (FVC_CLIP_CAPS_NAME, "frames", G_TYPE_INT, (int) self->frames, "width", G_TYPE_INT,
-                                (int) self->size, "height", G_TYPE_INT, (int) self->size, "format", G_TYPE_STRING, "RGB",
-                                NULL);
+    FvcClipShape shape = { self->frames, self->size, self->size };
+    caps = fvc_clip_caps_new (&shape);
     GST_OBJECT_LOCK (self);
     self->caps = caps;
     GST_OBJECT_UNLOCK (self);

@@ -30,6 +30,7 @@
 #include "fvctrainsink.h"
 
 #include "fvc-backend.h"
+#include "fvc-clip-structure.h"
 #include "fvc-error.h"
 #include "fvc-provenance.h"
 #include "fvc-trainer.h"
@@ -63,7 +64,7 @@ struct _FvcEvalSink {
   guint batch;
   FvcDevice dev;
   FvcEvaluator *ev;
-  int frames, width, height;
+  FvcClipShape shape;        /* of the caps the evaluator was made for */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -119,7 +120,7 @@ fvc_eval_sink_stop (GstBaseSink *sink)
   g_clear_pointer (&self->ev, fvc_evaluator_free);
   g_clear_pointer (&self->ck, fvc_checkpoint_free);
   g_clear_pointer (&self->predictions, g_free);
-  self->frames = self->width = self->height = 0;
+  self->shape = (FvcClipShape) { 0 };
   return TRUE;
 }
 
@@ -127,34 +128,31 @@ static gboolean
 fvc_eval_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
   FvcEvalSink *self = FVC_EVAL_SINK (sink);
-  const GstStructure *st = gst_caps_get_structure (caps, 0);
   g_autoptr (GError) error = NULL;
-  int frames = 0, width = 0, height = 0;
+  FvcClipShape shape;
 
-  if (!gst_structure_get_int (st, "frames", &frames) || !gst_structure_get_int (st, "width", &width) ||
-      !gst_structure_get_int (st, "height", &height))
+  if (!fvc_clip_caps_parse (caps, &shape, &error))
     goto bad_caps;
   if (self->ev != NULL) {
-    if (frames == self->frames && width == self->width && height == self->height)
+    if (shape.frames == self->shape.frames && shape.width == self->shape.width && shape.height == self->shape.height)
       return TRUE;
     goto shape_changed;
   }
-  self->ev = fvc_evaluator_new (self->ck, self->batch, self->dev, frames, height, width, &error);
+  self->ev = fvc_evaluator_new (self->ck, self->batch, self->dev, shape.frames, shape.height, shape.width, &error);
   if (self->ev == NULL)
     goto create_failed;
-  self->frames = frames;
-  self->width = width;
-  self->height = height;
+  self->shape = shape;
   return TRUE;
 
   /* ERRORS */
 bad_caps:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clip caps without frames, width and height."), ("%" GST_PTR_FORMAT,
-                     caps));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clip caps without frames, width and height."), ("%s",
+                     error->message));
   return FALSE;
 shape_changed:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clips changed from %dx%dx%d to %dx%dx%d (frames x height x width) "
-                     "during evaluation.", self->frames, self->height, self->width, frames, height, width), (NULL));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clips changed from %ux%ux%u to %ux%ux%u (frames x height x width) "
+                     "during evaluation.", self->shape.frames, self->shape.height, self->shape.width, shape.frames,
+                     shape.height, shape.width), (NULL));
   return FALSE;
 create_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message), ("loading the checkpoint into the model"));
@@ -167,20 +165,20 @@ fvc_eval_sink_render (GstBaseSink *sink, GstBuffer *buf)
   FvcEvalSink *self = FVC_EVAL_SINK (sink);
   FvcClipMeta *meta = fvc_buffer_get_clip_meta (buf);
   g_autoptr (GError) error = NULL;
-  gsize expected = (gsize) self->frames * self->width * self->height * 3;
-  const char *video = NULL;
+  g_auto (FvcClipProvenance) prov = { { 0 } };
+  gsize expected = fvc_clip_shape_bytes (&self->shape);
   GstMapInfo map;
-  int label = -1;
   gboolean ok;
 
-  if (meta == NULL || meta->info == NULL || (video = gst_structure_get_string (meta->info, "video-path")) == NULL ||
-      !gst_structure_get_int (meta->info, "label", &label) || (label != 0 && label != 1))
+  if (meta == NULL || meta->info == NULL ||
+      !fvc_clip_structure_parse (meta->info, FVC_CLIP_FIELD_VIDEO_PATH | FVC_CLIP_FIELD_LABEL, &prov, &error) ||
+      (prov.info.label != 0 && prov.info.label != 1))
     goto no_provenance;
   if (gst_buffer_get_size (buf) != expected)
     goto wrong_size;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto map_failed;
-  ok = fvc_evaluator_add_clip (self->ev, map.data, video, label, &error);
+  ok = fvc_evaluator_add_clip (self->ev, map.data, prov.info.video_path, prov.info.label, &error);
   gst_buffer_unmap (buf, &map);
   if (!ok)
     goto score_failed;
@@ -189,7 +187,7 @@ fvc_eval_sink_render (GstBaseSink *sink, GstBuffer *buf)
   /* ERRORS */
 no_provenance:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("A clip without video-path and label (FvcClipMeta): evaluate clips from "
-                     "fvcclipsrc or fvcclip."), (NULL));
+                     "fvcclipsrc or fvcclip."), ("%s", error ? error->message : "label not 0 or 1"));
   return GST_FLOW_ERROR;
 wrong_size:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Clip buffer of %" G_GSIZE_FORMAT " bytes, the caps say %" G_GSIZE_FORMAT

@@ -39,6 +39,7 @@
 #include "fvctrainsink.h"
 
 #include "fvc-backend.h"
+#include "fvc-clip-structure.h"
 #include "fvc-error.h"
 #include "fvc-provenance.h"
 #include "fvc-trainer.h"
@@ -91,7 +92,7 @@ struct _FvcTrainSink {
   /* Streaming state: made in start()/set_caps(), used by the streaming thread, freed in stop(). */
   Settings s;
   FvcTrainer *trainer;
-  int frames, width, height;
+  FvcClipShape shape;        /* of the caps the trainer was made for */
   gboolean epoch_open;       /* clips arrived since the epoch began */
   guint epoch;               /* number of the epoch in progress */
   /* progress since the previous message */
@@ -214,7 +215,7 @@ fvc_train_sink_stop (GstBaseSink *sink)
 
   g_clear_pointer (&self->trainer, fvc_trainer_free);
   settings_clear (&self->s);
-  self->frames = self->width = self->height = 0;
+  self->shape = (FvcClipShape) { 0 };
   return TRUE;
 }
 
@@ -223,16 +224,14 @@ static gboolean
 fvc_train_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
   FvcTrainSink *self = FVC_TRAIN_SINK (sink);
-  const GstStructure *st = gst_caps_get_structure (caps, 0);
   g_autoptr (GError) error = NULL;
   FvcTrainerConfig c;
-  int frames = 0, width = 0, height = 0;
+  FvcClipShape shape;
 
-  if (!gst_structure_get_int (st, "frames", &frames) || !gst_structure_get_int (st, "width", &width) ||
-      !gst_structure_get_int (st, "height", &height))
+  if (!fvc_clip_caps_parse (caps, &shape, &error))
     goto bad_caps;
   if (self->trainer != NULL) {
-    if (frames == self->frames && width == self->width && height == self->height)
+    if (shape.frames == self->shape.frames && shape.width == self->shape.width && shape.height == self->shape.height)
       return TRUE;
     goto shape_changed;
   }
@@ -245,19 +244,17 @@ fvc_train_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   c.seed = self->s.seed;
   c.device = self->s.device;
   c.precision = self->s.precision;
-  c.frames = frames;
-  c.height = height;
-  c.width = width;
+  c.frames = shape.frames;
+  c.height = shape.height;
+  c.width = shape.width;
   self->trainer = fvc_trainer_new (&c, &error);
   if (self->trainer == NULL)
     goto create_failed;
   if (self->s.resume_from != NULL && !fvc_trainer_resume (self->trainer, self->s.resume_from, &error))
     goto resume_failed;
-  self->frames = frames;
-  self->width = width;
-  self->height = height;
-  GST_INFO_OBJECT (self, "%s for %dx%dx%d clips, batch %u x accumulation %u, activations %" G_GSIZE_FORMAT " bytes",
-                   self->s.model, frames, height, width, fvc_trainer_get_batch_size (self->trainer),
+  self->shape = shape;
+  GST_INFO_OBJECT (self, "%s for %ux%ux%u clips, batch %u x accumulation %u, activations %" G_GSIZE_FORMAT " bytes",
+                   self->s.model, shape.frames, shape.height, shape.width, fvc_trainer_get_batch_size (self->trainer),
                    fvc_trainer_get_accumulation_steps (self->trainer),
                    fvc_model_get_activation_bytes (fvc_trainer_get_model (self->trainer)));
   self->last_steps = fvc_trainer_get_stats (self->trainer)->steps;
@@ -269,12 +266,13 @@ fvc_train_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
 
   /* ERRORS */
 bad_caps:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clip caps without frames, width and height."), ("%" GST_PTR_FORMAT,
-                     caps));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clip caps without frames, width and height."), ("%s",
+                     error->message));
   return FALSE;
 shape_changed:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clips changed from %dx%dx%d to %dx%dx%d (frames x height x width) "
-                     "during training.", self->frames, self->height, self->width, frames, height, width), (NULL));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Clips changed from %ux%ux%u to %ux%ux%u (frames x height x width) "
+                     "during training.", self->shape.frames, self->shape.height, self->shape.width, shape.frames,
+                     shape.height, shape.width), (NULL));
   return FALSE;
 create_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message), ("creating the model"));
@@ -331,20 +329,20 @@ fvc_train_sink_render (GstBaseSink *sink, GstBuffer *buf)
   FvcTrainSink *self = FVC_TRAIN_SINK (sink);
   FvcClipMeta *meta = fvc_buffer_get_clip_meta (buf);
   g_autoptr (GError) error = NULL;
-  const FvcTrainerStats *st;
-  gsize expected = (gsize) self->frames * self->width * self->height * 3;
+  g_auto (FvcClipProvenance) prov = { { 0 } };
+  gsize expected = fvc_clip_shape_bytes (&self->shape);
   GstMapInfo map;
-  int label = -1;
   gboolean ok;
 
-  if (meta == NULL || meta->info == NULL || !gst_structure_get_int (meta->info, "label", &label) ||
-      (label != 0 && label != 1))
+  if (meta == NULL || meta->info == NULL ||
+      !fvc_clip_structure_parse (meta->info, FVC_CLIP_FIELD_LABEL, &prov, &error) ||
+      (prov.info.label != 0 && prov.info.label != 1))
     goto no_label;
   if (gst_buffer_get_size (buf) != expected)
     goto wrong_size;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto map_failed;
-  ok = fvc_trainer_add_clip (self->trainer, map.data, label, &error);
+  ok = fvc_trainer_add_clip (self->trainer, map.data, prov.info.label, &error);
   gst_buffer_unmap (buf, &map);
   if (!ok)
     goto train_failed;
@@ -356,7 +354,7 @@ fvc_train_sink_render (GstBaseSink *sink, GstBuffer *buf)
   /* ERRORS */
 no_label:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("A clip without a label (FvcClipMeta label 0 or 1): train from "
-                     "fvcclipsrc or fvcclip."), (NULL));
+                     "fvcclipsrc or fvcclip."), ("%s", error ? error->message : "label not 0 or 1"));
   return GST_FLOW_ERROR;
 wrong_size:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Clip buffer of %" G_GSIZE_FORMAT " bytes, the caps say %" G_GSIZE_FORMAT
