@@ -15,6 +15,9 @@
  * frame carries an FvcFrameMeta (frame index, source PTS, position in the clip). After the last
  * target the element sends EOS downstream and returns EOS upstream.
  *
+ * The frame index is loaded from (or built and cached in) index-dir; an application that has
+ * the index already (fvc-stream augment) hands it over in frame-index instead.
+ *
  * Put fvcdecodegate between the parser and the decoder so that the decoder is fed only the
  * packets the targets need; without it, every frame up to the last target is decoded.
  *
@@ -64,6 +67,7 @@ enum {
   PROP_VIDEO_PATH,
   PROP_LABEL,
   PROP_INDEX_DIR,
+  PROP_FRAME_INDEX,
   PROP_TOTAL_FRAMES,
   PROP_FRAMES_DECODED,
   PROP_FRAMES_PASSED,
@@ -87,6 +91,7 @@ struct _FvcSample {
   char *video_path;
   gint label;
   char *index_dir;
+  FvcFrameIndex *frame_index; /* handed over by the application: index-dir is not used */
   guint64 total_frames_hint;
 
   /* Streaming state, under state_lock: set up once per stream by prepare() (from the gate's
@@ -206,6 +211,7 @@ prepare (FvcSample *self)
   g_autofree char *file = NULL;
   g_autofree char *video_path = NULL, *index_dir = NULL, *explicit_text = NULL;
   g_autofree guint *explicit_u = NULL;
+  g_autoptr (FvcFrameIndex) given_index = NULL;
   FvcSampleSpec spec = { 0 };
   guint64 total_hint;
   gint64 seed;
@@ -226,6 +232,7 @@ prepare (FvcSample *self)
   label = self->label;
   video_path = g_strdup (self->video_path);
   index_dir = g_strdup (self->index_dir);
+  given_index = self->frame_index ? fvc_frame_index_ref (self->frame_index) : NULL;
   explicit_text = g_strdup (self->frame_indices);
   total_hint = self->total_frames_hint;
   GST_OBJECT_UNLOCK (self);
@@ -239,12 +246,21 @@ prepare (FvcSample *self)
 
   file = query_upstream_file (self);
   if (video_path == NULL || *video_path == '\0') {
+    const char *given_path = given_index ? fvc_frame_index_get_path (given_index) : NULL;
     g_free (video_path);
-    video_path = g_strdup (file ? file : "");
+    video_path = g_strdup (file ? file : given_path ? given_path : "");
   }
   spec.seed = seed >= 0 ? (guint32) seed : fvc_seed_from_path (video_path);
 
-  if (file != NULL) {
+  if (given_index != NULL) {
+    /* Handed over: no signature hash, no parse. A stat tells an index of another file. */
+    if (file != NULL && !fvc_frame_index_check_file (given_index, file, &error))
+      goto wrong_index;
+    if (total_hint > 0 && total_hint != fvc_frame_index_get_n_frames (given_index))
+      goto wrong_total;
+    self->index = g_steal_pointer (&given_index);
+    self->total = fvc_frame_index_get_n_frames (self->index);
+  } else if (file != NULL) {
     g_autofree char *index_file = NULL;
     if (index_dir != NULL && *index_dir != '\0') {
       g_autofree char *name = fvc_video_file_name (video_path, ".fvcidx");
@@ -297,6 +313,18 @@ no_indices:
   return FALSE;
 index_failed:
   GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", error->message), ("building the frame index failed"));
+  self->failed = TRUE;
+  return FALSE;
+wrong_index:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
+                     ("frame-index does not describe the upstream file"));
+  self->failed = TRUE;
+  return FALSE;
+wrong_total:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+                     ("%s: frame-index holds %u frames but total-frames is %" G_GUINT64_FORMAT ".", video_path,
+                      fvc_frame_index_get_n_frames (given_index), total_hint),
+                     ("an index of another video?"));
   self->failed = TRUE;
   return FALSE;
 no_total:
@@ -520,6 +548,10 @@ fvc_sample_set_property (GObject *object, guint prop_id, const GValue *value, GP
     case PROP_VIDEO_PATH: g_free (self->video_path); self->video_path = g_value_dup_string (value); break;
     case PROP_LABEL: self->label = g_value_get_int (value); break;
     case PROP_INDEX_DIR: g_free (self->index_dir); self->index_dir = g_value_dup_string (value); break;
+    case PROP_FRAME_INDEX:
+      g_clear_pointer (&self->frame_index, fvc_frame_index_unref);
+      self->frame_index = g_value_dup_boxed (value);
+      break;
     case PROP_TOTAL_FRAMES: self->total_frames_hint = g_value_get_uint64 (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
@@ -564,6 +596,7 @@ fvc_sample_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_VIDEO_PATH: g_value_set_string (value, self->video_path); break;
     case PROP_LABEL: g_value_set_int (value, self->label); break;
     case PROP_INDEX_DIR: g_value_set_string (value, self->index_dir); break;
+    case PROP_FRAME_INDEX: g_value_set_boxed (value, self->frame_index); break;
     case PROP_TOTAL_FRAMES: g_value_set_uint64 (value, self->total_frames_hint); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
@@ -579,6 +612,7 @@ fvc_sample_finalize (GObject *object)
   g_free (self->frame_indices);
   g_free (self->video_path);
   g_free (self->index_dir);
+  g_clear_pointer (&self->frame_index, fvc_frame_index_unref);
   g_mutex_clear (&self->state_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -638,6 +672,18 @@ fvc_sample_class_init (FvcSampleClass *klass)
       g_param_spec_string ("index-dir", "Index directory",
                            "Directory caching frame indices (<stem>-<md5[:8]>.fvcidx); NULL builds the index every time",
                            NULL, rw));
+  /**
+   * fvcsample:frame-index:
+   * The frame index of the upstream file, already made by the application (fvc_frame_index_get());
+   * used as it is, so index-dir is not read. Only a stat checks that it belongs to the upstream
+   * file (size and mtime of its signature); without a file upstream it is trusted, and
+   * total-frames, when set, must agree with it.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_INDEX,
+      g_param_spec_boxed ("frame-index", "Frame index",
+                          "FvcFrameIndex of the upstream file, made by the application, used instead of index-dir "
+                          "(checked against the file's size and mtime); NULL (default): load or build it",
+                          FVC_TYPE_FRAME_INDEX, rw));
   g_object_class_install_property (gobject_class, PROP_TOTAL_FRAMES,
       g_param_spec_uint64 ("total-frames", "Total frames",
                            "Frame count to assume when upstream is not a local file (0 = unknown)", 0, G_MAXUINT32,

@@ -192,6 +192,7 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   g_autoptr (GString) branches = g_string_new (NULL);
   guint n_frames;
   FvcCompleteness completeness;
+  GstElement *pipeline, *sample;
 
   index = fvc_frame_index_get (entry->resolved_path, index_file, NULL, error);
   if (index == NULL)
@@ -257,7 +258,18 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   set_quoted (vars, "index_dir", index_dir);
   set_var (vars, "plan", g_strdup (cfg->plan ? "true" : "false"));
   set_var (vars, "branches", g_strdup (branches->str));
-  return fvc_pipeline_launch ("augment", vars, error);
+  pipeline = fvc_pipeline_launch ("augment", vars, error);
+  if (pipeline == NULL)
+    return NULL;
+  /* fvcsample takes the index checked above instead of loading it again from index-dir (one
+   * signature hash and one parse less per video); a template without it keeps index-dir. */
+  sample = gst_bin_get_by_name (GST_BIN (pipeline), "sample");
+  if (sample != NULL) {
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (sample), "frame-index"))
+      g_object_set (sample, "frame-index", index, NULL);
+    gst_object_unref (sample);
+  }
+  return pipeline;
 }
 
 /* ---- the extraction loop ------------------------------------------------------------------ */

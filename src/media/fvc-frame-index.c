@@ -470,6 +470,42 @@ fvc_file_signature (const char *path, GError **error)
                           g_checksum_get_string (sum));
 }
 
+gboolean
+fvc_frame_index_check_file (const FvcFrameIndex *index, const char *path, GError **error)
+{
+  const char *sig = index->signature ? index->signature : "";
+  char *end = NULL;
+  gint64 size, mtime_ns, file_mtime_ns;
+  GStatBuf sb;
+
+  if (g_stat (path, &sb) != 0) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  /* The signature starts "<size> <mtime-ns> ". */
+  size = g_ascii_strtoll (sig, &end, 10);
+  if (end == sig || *end != ' ') {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_MISMATCH, "%s: the frame index given has no usable signature", path);
+    return FALSE;
+  }
+  sig = end + 1;
+  mtime_ns = g_ascii_strtoll (sig, &end, 10);
+  if (end == sig) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_MISMATCH, "%s: the frame index given has no usable signature", path);
+    return FALSE;
+  }
+  file_mtime_ns = (gint64) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  if (size != (gint64) sb.st_size || mtime_ns != file_mtime_ns) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_MISMATCH,
+                 "%s: the frame index given (%u frames) was made from a file of %" G_GINT64_FORMAT " bytes, mtime %"
+                 G_GINT64_FORMAT " ns; this file has %" G_GINT64_FORMAT " bytes, mtime %" G_GINT64_FORMAT
+                 " ns (an index of another file, or the file changed)", path, index->packets->len, size, mtime_ns,
+                 (gint64) sb.st_size, file_mtime_ns);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 append_time (GString *s, guint64 t)
 {

@@ -99,6 +99,11 @@ typedef struct {
  * with variable frame rates (the mean interval of the PTS present). */
 gboolean fvc_frame_index_is_complete (const FvcFrameIndex *index, FvcCompleteness *out);
 
+/* Cheap check, for an index handed over rather than loaded (fvcsample's frame-index): one stat,
+ * no hashing. FALSE with FVC_ERROR_MISMATCH, naming both sizes, when @path's size or mtime is
+ * not what @index's signature recorded (an index of another file, or the file changed since). */
+gboolean fvc_frame_index_check_file (const FvcFrameIndex *index, const char *path, GError **error);
+
 /* The file signature: size, mtime, md5 of the first and last 64 KiB. (transfer full) */
 char *fvc_file_signature (const char *path, GError **error);
 
