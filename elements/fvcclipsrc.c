@@ -40,11 +40,10 @@
 
 #include "fvc-cache.h"
 #include "fvc-clip.h"
+#include "fvc-clip-selection.h"
 #include "fvc-clip-structure.h"
-#include "fvc-csv.h"
 #include "fvc-error.h"
 #include "fvc-provenance.h"
-#include "fvc-seed.h"
 
 #include <string.h>
 
@@ -52,8 +51,8 @@ GST_DEBUG_CATEGORY_STATIC (fvc_clip_src_debug);
 #define GST_CAT_DEFAULT fvc_clip_src_debug
 
 #define DEFAULT_FOLD 0
-#define DEFAULT_SPLIT FVC_CLIP_SRC_SPLIT_TRAIN
-#define DEFAULT_INCLUDE FVC_CLIP_SRC_INCLUDE_ALL
+#define DEFAULT_SPLIT FVC_CLIP_SPLIT_TRAIN
+#define DEFAULT_INCLUDE FVC_CLIP_INCLUDE_ALL
 #define DEFAULT_SEED 0
 #define DEFAULT_EPOCHS 1
 #define DEFAULT_FIRST_EPOCH 0
@@ -79,17 +78,11 @@ enum {
 typedef struct {
   char *location, *videos_file, *manifest;
   guint fold;
-  FvcClipSrcSplit split;
-  FvcClipSrcInclude include;
+  FvcClipSplit split;
+  FvcClipInclude include;
   guint seed, epochs, first_epoch, read_ahead;
   gboolean shuffle;
 } Settings;
-
-typedef struct {
-  char *path;            /* absolute clip file */
-  char *video;           /* original_video, as written in the index */
-  int label, augmentation_idx;
-} Entry;
 
 typedef enum { ITEM_CLIP, ITEM_EPOCH, ITEM_EOS, ITEM_ERROR } ItemKind;
 
@@ -108,7 +101,7 @@ struct _FvcClipSrc {
 
   /* Fixed between start() and stop(): read by the streaming and reader threads. */
   Settings s;
-  GArray *entries;          /* Entry, base order */
+  FvcClipSelection *selection;
   guint frames, size;
   gsize clip_bytes;
   GstCaps *caps;
@@ -143,8 +136,8 @@ fvc_clip_src_split_get_type (void)
 {
   static GType type;
   static const GEnumValue values[] = {
-    { FVC_CLIP_SRC_SPLIT_TRAIN, "Videos not in the fold (training)", "train" },
-    { FVC_CLIP_SRC_SPLIT_VAL, "Videos in the fold (validation)", "val" },
+    { FVC_CLIP_SPLIT_TRAIN, "Videos not in the fold (training)", "train" },
+    { FVC_CLIP_SPLIT_VAL, "Videos in the fold (validation)", "val" },
     { 0, NULL, NULL },
   };
   if (g_once_init_enter (&type))
@@ -157,9 +150,9 @@ fvc_clip_src_include_get_type (void)
 {
   static GType type;
   static const GEnumValue values[] = {
-    { FVC_CLIP_SRC_INCLUDE_BASE, "Base clips only (augmentation index -1)", "base" },
-    { FVC_CLIP_SRC_INCLUDE_AUGMENTED, "Augmented clips only", "augmented" },
-    { FVC_CLIP_SRC_INCLUDE_ALL, "Base and augmented clips", "all" },
+    { FVC_CLIP_INCLUDE_BASE, "Base clips only (augmentation index -1)", "base" },
+    { FVC_CLIP_INCLUDE_AUGMENTED, "Augmented clips only", "augmented" },
+    { FVC_CLIP_INCLUDE_ALL, "Base and augmented clips", "all" },
     { 0, NULL, NULL },
   };
   if (g_once_init_enter (&type))
@@ -176,14 +169,6 @@ settings_clear (Settings *s)
 }
 
 static void
-entry_clear (gpointer p)
-{
-  Entry *e = p;
-  g_free (e->path);
-  g_free (e->video);
-}
-
-static void
 item_clear (Item *it)
 {
   gst_clear_buffer (&it->buffer);
@@ -191,166 +176,35 @@ item_clear (Item *it)
   memset (it, 0, sizeof *it);
 }
 
-/* ---- the video list ----------------------------------------------------------------------- */
+/* ---- the clips ---------------------------------------------------------------------------- */
 
-/* Appends the selected video paths, in file order, to @videos. */
+/* The clips of the selected videos (libfvc fvc-clip-selection); videos without clips are
+ * reported and skipped, no clip at all is an error. */
 static gboolean
-read_videos_file (const char *path, GPtrArray *videos, GError **error)
-{
-  g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
-  GError *local = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, &local)) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot read the videos file: %s", path, local->message);
-    g_error_free (local);
-    return FALSE;
-  }
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    char *line = g_strstrip (lines[i]);
-    if (*line == '\0' || *line == '#' || (videos->len == 0 && strcmp (line, "video_path") == 0))
-      continue;
-    g_ptr_array_add (videos, g_strdup (line));
-  }
-  return TRUE;
-}
-
-static gboolean
-read_manifest (const Settings *s, GPtrArray *videos, GError **error)
-{
-  g_autoptr (FvcCsvTable) t = fvc_csv_read (s->manifest, FVC_CSV_NONE, error);
-  int col_video, col_fold;
-  guint64 max_fold = 0;
-
-  if (t == NULL)
-    return FALSE;
-  col_video = fvc_csv_table_column (t, "video_path");
-  col_fold = fvc_csv_table_column (t, "fold");
-  if (col_video < 0 || col_fold < 0) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s: a fold manifest needs the columns video_path and fold",
-                 s->manifest);
-    return FALSE;
-  }
-  for (guint i = 0; i < t->rows->len; i++) {
-    const FvcCsvRow *r = t->rows->pdata[i];
-    guint64 fold;
-    if (!g_ascii_string_to_unsigned (fvc_csv_row_get (r, col_fold), 10, 0, G_MAXUINT, &fold, NULL)) {
-      g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s:%u: fold \"%s\" is not a number", s->manifest, r->line,
-                   fvc_csv_row_get (r, col_fold));
-      return FALSE;
-    }
-    max_fold = MAX (max_fold, fold);
-    if ((fold == s->fold) == (s->split == FVC_CLIP_SRC_SPLIT_VAL))
-      g_ptr_array_add (videos, g_strdup (fvc_csv_row_get (r, col_video)));
-  }
-  if (s->fold > max_fold) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: folds are 0..%" G_GUINT64_FORMAT ", there is no fold %u",
-                 s->manifest, max_fold, s->fold);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static int
-compare_aug (gconstpointer a, gconstpointer b)
-{
-  const FvcCacheRow *x = *(const FvcCacheRow *const *) a, *y = *(const FvcCacheRow *const *) b;
-  return (x->augmentation_idx > y->augmentation_idx) - (x->augmentation_idx < y->augmentation_idx);
-}
-
-static int
-compare_str (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The clips of the selected videos, in video list order then augmentation index. */
-static gboolean
-build_entries (FvcClipSrc *self, FvcCache *cache, GError **error)
+select_clips (FvcClipSrc *self, const FvcCache *cache, GError **error)
 {
   const Settings *s = &self->s;
-  g_autoptr (GPtrArray) videos = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_ptr_array_unref);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  guint missing = 0;
-  const char *first_missing = NULL;
+  FvcClipSelectionSpec spec = { s->videos_file, s->manifest, s->fold, s->split, s->include };
+  guint missing;
 
-  for (guint i = 0; i < fvc_cache_get_n_rows (cache); i++) {
-    const FvcCacheRow *r = fvc_cache_get_row (cache, i);
-    GPtrArray *list = g_hash_table_lookup (rows, r->original_video);
-    if (list == NULL) {
-      list = g_ptr_array_new ();
-      g_hash_table_insert (rows, r->original_video, list);
-    }
-    g_ptr_array_add (list, (gpointer) r);
-  }
-
-  if (s->videos_file && s->manifest) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "set either videos-file or manifest, not both");
+  self->selection = fvc_clip_selection_new (cache, &spec, error);
+  if (self->selection == NULL)
     return FALSE;
-  } else if (s->videos_file) {
-    if (!read_videos_file (s->videos_file, videos, error))
-      return FALSE;
-  } else if (s->manifest) {
-    if (!read_manifest (s, videos, error))
-      return FALSE;
-  } else {
-    /* every video of the cache, sorted by path (the CSV order depends on how it was written) */
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init (&it, rows);
-    while (g_hash_table_iter_next (&it, &key, NULL))
-      g_ptr_array_add (videos, g_strdup (key));
-    g_ptr_array_sort (videos, compare_str);
-  }
-
-  for (guint i = 0; i < videos->len; i++) {
-    const char *v = videos->pdata[i];
-    GPtrArray *list = g_hash_table_lookup (rows, v);
-    if (g_hash_table_contains (seen, v))
-      continue;
-    g_hash_table_add (seen, (gpointer) v);
-    if (list == NULL) {
-      if (missing++ == 0)
-        first_missing = v;
-      continue;
-    }
-    g_ptr_array_sort (list, compare_aug);
-    for (guint j = 0; j < list->len; j++) {
-      const FvcCacheRow *r = list->pdata[j];
-      Entry e;
-      if ((s->include == FVC_CLIP_SRC_INCLUDE_BASE && r->augmentation_idx >= 0) ||
-          (s->include == FVC_CLIP_SRC_INCLUDE_AUGMENTED && r->augmentation_idx < 0))
-        continue;
-      e.path = fvc_cache_clip_path (cache, r);
-      e.video = g_strdup (r->original_video);
-      e.label = r->label;
-      e.augmentation_idx = r->augmentation_idx;
-      g_array_append_val (self->entries, e);
-    }
-  }
+  missing = fvc_clip_selection_get_n_missing (self->selection);
   if (missing > 0) {
     GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
                          ("%u of %u selected videos have no clips in the cache %s (first: %s); they are skipped.",
-                          missing, videos->len, s->location, first_missing), (NULL));
+                          missing, fvc_clip_selection_get_n_videos (self->selection), s->location,
+                          fvc_clip_selection_get_first_missing (self->selection)), (NULL));
   }
-  if (self->entries->len == 0) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID,
-                 "%s: no clips to read: %u videos selected (%s), none has %s clip in the cache", s->location,
-                 videos->len, s->videos_file ? s->videos_file : s->manifest ? s->manifest : "all",
-                 s->include == FVC_CLIP_SRC_INCLUDE_BASE ? "a base" :
-                 s->include == FVC_CLIP_SRC_INCLUDE_AUGMENTED ? "an augmented" : "any");
-    return FALSE;
-  }
-  return TRUE;
+  return fvc_clip_selection_check_not_empty (self->selection, error);
 }
 
 /* ---- producing items ---------------------------------------------------------------------- */
 
-/* Reads entry @e into a pooled buffer, checking it against cache.ini and its metadata row. */
+/* Reads clip @e into a pooled buffer, checking it against cache.ini and its metadata row. */
 static gboolean
-read_clip (FvcClipSrc *self, const Entry *e, GstBuffer **out, GError **error)
+read_clip (FvcClipSrc *self, const FvcSelectedClip *e, GstBuffer **out, GError **error)
 {
   g_autoptr (FvcClip) clip = fvc_clip_open (e->path, error);
   const FvcClipInfo *info;
@@ -394,21 +248,6 @@ read_clip (FvcClipSrc *self, const Entry *e, GstBuffer **out, GError **error)
   return TRUE;
 }
 
-/* The permutation of epoch @epoch: a pure function of (seed, fold, epoch). */
-static void
-make_permutation (FvcClipSrc *self, guint epoch)
-{
-  guint n = self->entries->len;
-  char name[96];
-
-  for (guint i = 0; i < n; i++)
-    self->perm[i] = i;
-  if (self->s.shuffle) {
-    g_snprintf (name, sizeof name, "fvcclipsrc/fold=%u/epoch=%u", self->s.fold, epoch);
-    fvc_rng_shuffle_u32 (self->s.seed, name, self->perm, n);
-  }
-}
-
 static void
 produce (FvcClipSrc *self, Item *it)
 {
@@ -420,16 +259,18 @@ produce (FvcClipSrc *self, Item *it)
   if (!self->epoch_announced) {
     it->kind = ITEM_EPOCH;
     it->epoch = self->s.first_epoch + self->epoch_index;
-    make_permutation (self, it->epoch);
+    fvc_clip_selection_epoch_order (self->s.seed, self->s.fold, it->epoch, self->s.shuffle, self->perm,
+                                    fvc_clip_selection_get_n_clips (self->selection));
     self->epoch_announced = TRUE;
     return;
   }
-  if (read_clip (self, &g_array_index (self->entries, Entry, self->perm[self->clip_index]), &it->buffer, &it->error))
+  if (read_clip (self, fvc_clip_selection_get_clip (self->selection, self->perm[self->clip_index]), &it->buffer,
+                 &it->error))
     it->kind = ITEM_CLIP;
   else
     it->kind = ITEM_ERROR;
   self->sequence++;
-  if (++self->clip_index == self->entries->len) {
+  if (++self->clip_index == fvc_clip_selection_get_n_clips (self->selection)) {
     self->clip_index = 0;
     self->epoch_index++;
     self->epoch_announced = FALSE;
@@ -487,6 +328,7 @@ fvc_clip_src_start (GstBaseSrc *src)
   g_autoptr (GError) error = NULL;
   const FvcCacheConfig *config;
   GstCaps *caps;
+  guint n;
 
   fvc_clip_src_stop (src);   /* a start() that failed earlier may have left state behind */
   GST_OBJECT_LOCK (self);
@@ -506,13 +348,12 @@ fvc_clip_src_start (GstBaseSrc *src)
   self->frames = config->num_frames;
   self->size = config->size;
   self->clip_bytes = (gsize) self->frames * self->size * self->size * 3;
-  self->entries = g_array_new (FALSE, TRUE, sizeof (Entry));
-  g_array_set_clear_func (self->entries, entry_clear);
-  if (!build_entries (self, cache, &error))
+  if (!select_clips (self, cache, &error))
     goto select_failed;
-  g_atomic_int_set (&self->n_clips, (gint) self->entries->len);
-  GST_INFO_OBJECT (self, "%u clips per epoch, %u epochs, %ux%ux%u", self->entries->len, s->epochs, self->frames,
-                   self->size, self->size);
+  n = fvc_clip_selection_get_n_clips (self->selection);
+  g_atomic_int_set (&self->n_clips, (gint) n);
+  GST_INFO_OBJECT (self, "%u clips per epoch, %u epochs, %ux%ux%u", n, s->epochs, self->frames, self->size,
+                   self->size);
 
   /* A cache whose clips do not match cache.ini fails here, before caps are announced. */
   {
@@ -529,12 +370,12 @@ fvc_clip_src_start (GstBaseSrc *src)
       if (!gst_buffer_pool_set_config (self->pool, pc) || !gst_buffer_pool_set_active (self->pool, TRUE))
         goto pool_failed;
     }
-    if (!read_clip (self, &g_array_index (self->entries, Entry, 0), &probe, &error))
+    if (!read_clip (self, fvc_clip_selection_get_clip (self->selection, 0), &probe, &error))
       goto clip_failed;
     gst_buffer_unref (probe);
   }
 
-  self->perm = g_new (guint32, self->entries->len);
+  self->perm = g_new (guint32, n);
   self->epoch_index = self->clip_index = 0;
   self->epoch_announced = FALSE;
   self->sequence = 0;
@@ -591,7 +432,7 @@ fvc_clip_src_stop (GstBaseSrc *src)
   GST_OBJECT_LOCK (self);
   gst_clear_caps (&self->caps);
   GST_OBJECT_UNLOCK (self);
-  g_clear_pointer (&self->entries, g_array_unref);
+  g_clear_pointer (&self->selection, fvc_clip_selection_free);
   g_clear_pointer (&self->perm, g_free);
   settings_clear (&self->s);
   return TRUE;
@@ -669,7 +510,7 @@ fvc_clip_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
          * state change may hold while it waits for this thread. */
         GST_DEBUG_OBJECT (self, "epoch %u starts", it.epoch);
         GST_ELEMENT_CLASS (parent_class)->send_event (GST_ELEMENT (self),
-            fvc_epoch_event_new (it.epoch, self->entries->len));
+            fvc_epoch_event_new (it.epoch, fvc_clip_selection_get_n_clips (self->selection)));
         continue;
       case ITEM_CLIP:
         *outbuf = it.buffer;

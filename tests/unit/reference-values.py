@@ -70,6 +70,28 @@ def shuffle(seed, name, perm):
     return perm
 
 
+def clip_selection(rows, manifest=None, fold=0, split="train", include="all", videos=None):
+    """fvc-clip-selection.h: the videos of the list (manifest split, videos file, or all sorted),
+    each once, then each video's rows by augmentation index, filtered by include."""
+    if manifest is not None:
+        videos = [v for v, f in manifest if (f == fold) == (split == "val")]
+    elif videos is None:
+        videos = sorted({v for v, _ in rows})
+    out, seen = [], set()
+    for v in videos:
+        if v in seen:
+            continue
+        seen.add(v)
+        for aug in sorted(a for rv, a in rows if rv == v):
+            if include == "all" or (include == "base") == (aug < 0):
+                out.append((v, aug))
+    return out
+
+
+def epoch_order(clips, seed, fold, epoch):
+    return [clips[i] for i in shuffle(seed, "fvcclipsrc/fold=%d/epoch=%d" % (fold, epoch), range(len(clips)))]
+
+
 def random_segment(seed, n, total):
     return [i * total // n + rng_below(seed, "segment", i, (i + 1) * total // n - i * total // n)
             for i in range(n)]
@@ -130,6 +152,26 @@ if __name__ == "__main__":
     print("# random_segment(seed=8, n=4, total=100) =", random_segment(8, 4, 100))
     labels = [0, 1, 1, 0, 1, 0, 1, 1, 0, 1]
     print("# folds_stratified(labels=%s, k=3, seed=2024) =" % labels, folds_stratified(labels, 3, 2024))
+    # the fixture of test-clip-selection.c: (video, fold) of the manifest, (video, augmentation)
+    # cache rows in the order they were appended
+    sel_manifest = [("v0.mp4", 0), ("v1.mp4", 1), ("v2.mp4", 2), ("v3.mp4", 1), ("v4.mp4", 0), ("v5.mp4", 2),
+                    ("v6.mp4", 2)]
+    sel_rows = [("v0.mp4", -1), ("v0.mp4", 0), ("v0.mp4", 1), ("v1.mp4", -1), ("v1.mp4", 0), ("v3.mp4", 1),
+                ("v3.mp4", -1), ("v3.mp4", 0), ("v2.mp4", 0), ("v2.mp4", -1), ("v2.mp4", 1), ("v4.mp4", -1),
+                ("v6.mp4", 1), ("v6.mp4", 0), ("x9.mp4", -1), ("x9.mp4", 0)]
+    fmt = lambda clips: " ".join("%s/%d" % c for c in clips)
+    train1 = clip_selection(sel_rows, sel_manifest, fold=1, split="train", include="all")
+    print("# clip_selection fold=1 train all =", fmt(train1))
+    for seed, epoch in ((7, 0), (7, 3), (8, 0)):
+        print("# epoch_order(seed=%d, fold=1, epoch=%d) =" % (seed, epoch), fmt(epoch_order(train1, seed, 1, epoch)))
+    aug2 = clip_selection(sel_rows, sel_manifest, fold=2, split="train", include="augmented")
+    print("# clip_selection fold=2 train augmented =", fmt(aug2))
+    print("# epoch_order(seed=3000000000, fold=2, epoch=2) =", fmt(epoch_order(aug2, 3000000000, 2, 2)))
+    print("# clip_selection fold=1 val base =", fmt(clip_selection(sel_rows, sel_manifest, fold=1, split="val",
+                                                                    include="base")))
+    print("# clip_selection all videos, all =", fmt(clip_selection(sel_rows)))
+    print("# clip_selection videos v6 v0 v6 nope =", fmt(clip_selection(sel_rows, videos=["v6.mp4", "v0.mp4", "v6.mp4",
+                                                                                            "nope.mp4"])))
     glabels = [0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1]
     groups = ["a", "a", "a", "b", "b", "b", "c", "c", "c", "", ""]
     paths = ["v%03d.mp4" % i for i in range(len(glabels))]
