@@ -91,6 +91,7 @@ struct _FvcTrainSink {
 
   /* Streaming state: made in start()/set_caps(), used by the streaming thread, freed in stop(). */
   Settings s;
+  FvcCheckpoint *resume;     /* resume-from, opened and checked in start(), until the trainer has it */
   FvcTrainer *trainer;
   FvcClipShape shape;        /* of the caps the trainer was made for */
   gboolean epoch_open;       /* clips arrived since the epoch began */
@@ -161,9 +162,10 @@ fvc_train_sink_start (GstBaseSink *sink)
 {
   FvcTrainSink *self = FVC_TRAIN_SINK (sink);
   g_autoptr (GError) error = NULL;
-  g_autoptr (FvcCheckpoint) ck = NULL;
+  const FvcCheckpointInfo *info;
 
   settings_clear (&self->s);
+  g_clear_pointer (&self->resume, fvc_checkpoint_free);
   GST_OBJECT_LOCK (self);
   settings_copy (&self->s, &self->settings);
   self->steps = 0;
@@ -176,13 +178,14 @@ fvc_train_sink_start (GstBaseSink *sink)
   if (!fvc_backend_available (self->s.device))
     goto no_device;
   if (self->s.resume_from != NULL) {
-    /* fail now, not at the first caps, when the checkpoint cannot be used */
-    ck = fvc_checkpoint_open (self->s.resume_from, &error);
-    if (ck == NULL)
+    /* fail now, not at the first caps, when the checkpoint cannot be used; set_caps() loads it */
+    self->resume = fvc_checkpoint_open (self->s.resume_from, &error);
+    if (self->resume == NULL)
       goto bad_checkpoint;
-    if (g_strcmp0 (fvc_checkpoint_get_info (ck)->model, self->s.model) != 0)
+    info = fvc_checkpoint_get_info (self->resume);
+    if (g_strcmp0 (info->model, self->s.model) != 0)
       goto wrong_model;
-    self->epoch = (guint) fvc_checkpoint_get_info (ck)->epochs;
+    self->epoch = (guint) info->epochs;
   }
   return TRUE;
 
@@ -203,8 +206,9 @@ bad_checkpoint:
   return FALSE;
 wrong_model:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("resume-from=%s holds a %s model, but model=%s; set model=%s or "
-                     "resume another checkpoint.", self->s.resume_from, fvc_checkpoint_get_info (ck)->model,
-                     self->s.model, fvc_checkpoint_get_info (ck)->model), (NULL));
+                     "resume another checkpoint.", self->s.resume_from, info->model, self->s.model, info->model),
+                     (NULL));
+  g_clear_pointer (&self->resume, fvc_checkpoint_free);
   return FALSE;
 }
 
@@ -214,6 +218,7 @@ fvc_train_sink_stop (GstBaseSink *sink)
   FvcTrainSink *self = FVC_TRAIN_SINK (sink);
 
   g_clear_pointer (&self->trainer, fvc_trainer_free);
+  g_clear_pointer (&self->resume, fvc_checkpoint_free);
   settings_clear (&self->s);
   self->shape = (FvcClipShape) { 0 };
   return TRUE;
@@ -250,8 +255,11 @@ fvc_train_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
   self->trainer = fvc_trainer_new (&c, &error);
   if (self->trainer == NULL)
     goto create_failed;
-  if (self->s.resume_from != NULL && !fvc_trainer_resume (self->trainer, self->s.resume_from, &error))
-    goto resume_failed;
+  if (self->resume != NULL) {
+    if (!fvc_trainer_resume_checkpoint (self->trainer, self->resume, &error))
+      goto resume_failed;
+    g_clear_pointer (&self->resume, fvc_checkpoint_free);   /* the trainer has copied what it needs */
+  }
   self->shape = shape;
   GST_INFO_OBJECT (self, "%s for %ux%ux%u clips, batch %u x accumulation %u, activations %" G_GSIZE_FORMAT " bytes",
                    self->s.model, shape.frames, shape.height, shape.width, fvc_trainer_get_batch_size (self->trainer),

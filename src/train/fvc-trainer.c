@@ -154,10 +154,17 @@ gboolean
 fvc_trainer_resume (FvcTrainer *t, const char *path, GError **error)
 {
   g_autoptr (FvcCheckpoint) ck = fvc_checkpoint_open (path, error);
+
+  return ck != NULL && fvc_trainer_resume_checkpoint (t, ck, error);
+}
+
+gboolean
+fvc_trainer_resume_checkpoint (FvcTrainer *t, const FvcCheckpoint *ck, GError **error)
+{
   const FvcCheckpointInfo *info;
 
   g_return_val_if_fail (t->stats.micro_batches == 0, FALSE);
-  if (ck == NULL || !fvc_checkpoint_load (ck, t->model, TRUE, error))
+  if (!fvc_checkpoint_load (ck, t->model, TRUE, error))
     return FALSE;
   info = fvc_checkpoint_get_info (ck);
   t->stats.epochs = info->epochs;

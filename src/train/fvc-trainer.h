@@ -60,6 +60,8 @@ void fvc_trainer_free (FvcTrainer *trainer);
 /* Continues from a checkpoint: parameters, AdamW state and step count, epochs, clips, and the
  * initialisation seed (recorded again in later checkpoints). */
 gboolean fvc_trainer_resume (FvcTrainer *trainer, const char *checkpoint_path, GError **error);
+/* The same from a checkpoint already open (fvctrainsink checks it before the first clip). */
+gboolean fvc_trainer_resume_checkpoint (FvcTrainer *trainer, const FvcCheckpoint *checkpoint, GError **error);
 
 guint fvc_trainer_get_batch_size (const FvcTrainer *trainer);
 guint fvc_trainer_get_accumulation_steps (const FvcTrainer *trainer);
