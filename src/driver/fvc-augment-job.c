@@ -1,6 +1,7 @@
-/* fvc-augment-job.c — extraction settings, the per-video pipeline, and the loop that runs J of
- * them at once over an index keeping the books (see fvc-augment-job.h). Not the CLI: options
- * parsing and the summary's exit code stay in fvc-cmd-augment.c / fvc-cmd-run.c. */
+/* fvc-augment-job.c — extraction settings, the per-video pipeline (what every video's pipeline
+ * shares is worked out once per extraction), and the loop that runs J of them at once over an
+ * index keeping the books (see fvc-augment-job.h). Not the CLI: options parsing and the
+ * summary's exit code stay in fvc-cmd-augment.c / fvc-cmd-run.c. */
 #include "config.h"
 #include "fvc-augment-job.h"
 #include "fvc-cli.h"
@@ -179,21 +180,144 @@ set_quoted (GHashTable *vars, const char *key, const char *value)
   set_var (vars, key, fvc_pipeline_quote (value));
 }
 
+/* ---- what the videos of one extraction share ---------------------------------------------- */
+
+/* Which of the options fvc_augment_job_build() sets a decoder has. */
+typedef struct {
+  gboolean has_max_threads;
+  gboolean has_output_corrupt;
+} DecoderOptions;
+
+struct _FvcAugmentJobShared {
+  char *branch_template;      /* augment-branch.pipeline, loaded once */
+  char *branches;             /* the branches of every clip, filled for branches_for */
+  char *branches_for;         /* "<size> <augmentations> <cache dir>" */
+  /* Caps strings carry codec_data and sizes, so they repeat only between videos encoded alike;
+   * the options depend on the decoder alone and are looked at once per decoder. */
+  GHashTable *decoders;       /* caps string → GstElementFactory, NULL when none takes them */
+  GHashTable *options;        /* factory name → DecoderOptions */
+};
+
+static void
+factory_unref (gpointer factory)
+{
+  if (factory != NULL) /* caps no decoder takes */
+    gst_object_unref (factory);
+}
+
+FvcAugmentJobShared *
+fvc_augment_job_shared_new (void)
+{
+  FvcAugmentJobShared *shared = g_new0 (FvcAugmentJobShared, 1);
+
+  shared->decoders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, factory_unref);
+  shared->options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return shared;
+}
+
+void
+fvc_augment_job_shared_free (FvcAugmentJobShared *shared)
+{
+  if (shared == NULL)
+    return;
+  g_free (shared->branch_template);
+  g_free (shared->branches);
+  g_free (shared->branches_for);
+  g_hash_table_unref (shared->decoders);
+  g_hash_table_unref (shared->options);
+  g_free (shared);
+}
+
+/* The decoder for @caps (NULL: none), searched in the registry the first time these caps come.
+ * (transfer none) */
+static GstElementFactory *
+shared_decoder (FvcAugmentJobShared *shared, const char *caps)
+{
+  gpointer factory;
+
+  if (!g_hash_table_lookup_extended (shared->decoders, caps, NULL, &factory)) {
+    factory = fvc_pipeline_find_decoder (caps);
+    g_hash_table_insert (shared->decoders, g_strdup (caps), factory);
+  }
+  return factory;
+}
+
+/* Which options @decoder takes: an instance is made to look, the first time it is chosen. */
+static const DecoderOptions *
+shared_decoder_options (FvcAugmentJobShared *shared, GstElementFactory *decoder)
+{
+  DecoderOptions *options = g_hash_table_lookup (shared->options, GST_OBJECT_NAME (decoder));
+  GstElement *probe;
+
+  if (options != NULL)
+    return options;
+  options = g_new0 (DecoderOptions, 1);
+  probe = gst_element_factory_create (decoder, NULL);
+  if (probe != NULL) {
+    options->has_max_threads = g_object_class_find_property (G_OBJECT_GET_CLASS (probe), "max-threads") != NULL;
+    options->has_output_corrupt = g_object_class_find_property (G_OBJECT_GET_CLASS (probe), "output-corrupt") != NULL;
+    gst_object_unref (gst_object_ref_sink (probe));
+  }
+  g_hash_table_insert (shared->options, g_strdup (GST_OBJECT_NAME (decoder)), options);
+  return options;
+}
+
+/* One augment-branch.pipeline per clip (the base clip, then each augmentation), filled again
+ * only when the size, the number of augmentations or the cache directory change. */
+static const char *
+shared_branches (FvcAugmentJobShared *shared, const FvcAugmentJobConfig *cfg, const char *cache_dir, GError **error)
+{
+  g_autofree char *wanted = g_strdup_printf ("%u %u %s", cfg->size, cfg->augmentations, cache_dir);
+  g_autoptr (GString) branches = NULL;
+
+  if (shared->branches != NULL && strcmp (shared->branches_for, wanted) == 0)
+    return shared->branches;
+  if (shared->branch_template == NULL) {
+    shared->branch_template = fvc_pipeline_load_template ("augment-branch", error);
+    if (shared->branch_template == NULL)
+      return NULL;
+  }
+  branches = g_string_new (NULL);
+  for (int a = -1; a < (int) cfg->augmentations; a++) {
+    g_autoptr (GHashTable) bvars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_autofree char *branch = NULL;
+    set_var (bvars, "augmentation_index", g_strdup_printf ("%d", a));
+    set_var (bvars, "size", g_strdup_printf ("%u", cfg->size));
+    set_var (bvars, "augmentations", g_strdup_printf ("%u", cfg->augmentations));
+    set_quoted (bvars, "cache", cache_dir);
+    branch = fvc_pipeline_fill (shared->branch_template, bvars, error);
+    if (branch == NULL)
+      return NULL;
+    g_string_append_printf (branches, "%s ", branch);
+  }
+  g_free (shared->branches);
+  g_free (shared->branches_for);
+  shared->branches = g_string_free (g_steal_pointer (&branches), FALSE);
+  shared->branches_for = g_steal_pointer (&wanted);
+  return shared->branches;
+}
+
+/* ---- the pipeline of one video ------------------------------------------------------------- */
+
 GstElement *
 fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entry, const char *index_dir,
-                       const char *cache_dir, GError **error)
+                       const char *cache_dir, FvcAugmentJobShared *shared, GError **error)
 {
+  g_autoptr (FvcAugmentJobShared) own_shared = shared ? NULL : fvc_augment_job_shared_new ();
   g_autoptr (GHashTable) vars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (FvcFrameIndex) index = NULL;
-  g_autoptr (GstElementFactory) decoder = NULL;
   g_autofree char *index_name = fvc_video_file_name (entry->video_path, ".fvcidx");
   g_autofree char *index_file = g_build_filename (index_dir, index_name, NULL);
-  g_autofree char *branch_tmpl = NULL;
-  g_autoptr (GString) branches = g_string_new (NULL);
+  GstElementFactory *decoder;
+  const DecoderOptions *options;
+  const char *branches;
+  GString *decoder_options;
   guint n_frames;
   FvcCompleteness completeness;
   GstElement *pipeline, *sample;
 
+  if (shared == NULL)
+    shared = own_shared;
   index = fvc_frame_index_get (entry->resolved_path, index_file, NULL, error);
   if (index == NULL)
     return NULL;
@@ -211,45 +335,27 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
                  cfg->num_frames, fvc_short_video_policy_name (cfg->short_video));
     return NULL;
   }
-  decoder = fvc_pipeline_find_decoder (fvc_frame_index_get_caps (index));
+  decoder = shared_decoder (shared, fvc_frame_index_get_caps (index));
   if (decoder == NULL) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_MEDIA, "%s: no decoder installed for %s", entry->video_path,
                  fvc_frame_index_get_caps (index));
     return NULL;
   }
-
-  branch_tmpl = fvc_pipeline_load_template ("augment-branch", error);
-  if (branch_tmpl == NULL)
+  branches = shared_branches (shared, cfg, cache_dir, error);
+  if (branches == NULL)
     return NULL;
-  for (int a = -1; a < (int) cfg->augmentations; a++) {
-    g_autoptr (GHashTable) bvars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    g_autofree char *branch = NULL;
-    set_var (bvars, "augmentation_index", g_strdup_printf ("%d", a));
-    set_var (bvars, "size", g_strdup_printf ("%u", cfg->size));
-    set_var (bvars, "augmentations", g_strdup_printf ("%u", cfg->augmentations));
-    set_quoted (bvars, "cache", cache_dir);
-    branch = fvc_pipeline_fill (branch_tmpl, bvars, error);
-    if (branch == NULL)
-      return NULL;
-    g_string_append_printf (branches, "%s ", branch);
-  }
 
   set_quoted (vars, "video_file", entry->resolved_path);
   set_var (vars, "decoder", g_strdup (GST_OBJECT_NAME (decoder)));
-  {
-    GString *opts = g_string_new (NULL);
-    GstElement *probe = gst_element_factory_create (decoder, NULL);
-    if (probe != NULL) {
-      /* Threads: jobs × threads ≈ cores. Corrupt frames are not output: a sampled frame that
-       * cannot be decoded fails the video instead of entering the cache damaged. */
-      if (cfg->decoder_threads > 0 && g_object_class_find_property (G_OBJECT_GET_CLASS (probe), "max-threads"))
-        g_string_append_printf (opts, "max-threads=%u ", cfg->decoder_threads);
-      if (g_object_class_find_property (G_OBJECT_GET_CLASS (probe), "output-corrupt"))
-        g_string_append (opts, "output-corrupt=false ");
-      gst_object_unref (gst_object_ref_sink (probe));
-    }
-    set_var (vars, "decoder_options", g_string_free (opts, FALSE));
-  }
+  /* Threads: jobs × threads ≈ cores. Corrupt frames are not output: a sampled frame that cannot
+   * be decoded fails the video instead of entering the cache damaged. */
+  options = shared_decoder_options (shared, decoder);
+  decoder_options = g_string_new (NULL);
+  if (cfg->decoder_threads > 0 && options->has_max_threads)
+    g_string_append_printf (decoder_options, "max-threads=%u ", cfg->decoder_threads);
+  if (options->has_output_corrupt)
+    g_string_append (decoder_options, "output-corrupt=false ");
+  set_var (vars, "decoder_options", g_string_free (decoder_options, FALSE));
   set_quoted (vars, "video_path", entry->video_path);
   set_var (vars, "label", g_strdup_printf ("%d", (int) entry->label));
   set_var (vars, "num_frames", g_strdup_printf ("%u", cfg->num_frames));
@@ -257,7 +363,7 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   set_var (vars, "short_video", g_strdup (fvc_short_video_policy_name (cfg->short_video)));
   set_quoted (vars, "index_dir", index_dir);
   set_var (vars, "plan", g_strdup (cfg->plan ? "true" : "false"));
-  set_var (vars, "branches", g_strdup (branches->str));
+  set_var (vars, "branches", g_strdup (branches));
   pipeline = fvc_pipeline_launch ("augment", vars, error);
   if (pipeline == NULL)
     return NULL;
@@ -289,6 +395,7 @@ struct _Extract {
   const FvcExtractionHooks *hooks;
   FvcCache *cache;
   char *index_dir;
+  FvcAugmentJobShared *shared;  /* branches and decoders, worked out once for every video */
   VideoJob *jobs;
   guint n_jobs;
   guint next;
@@ -404,7 +511,8 @@ launch_one (Extract *ex, VideoJob *job)
   GstElement *pipeline;
 
   cfg.plan = cfg.plan && !job->without_plan;
-  pipeline = fvc_augment_job_build (&cfg, job->entry, ex->index_dir, fvc_cache_get_dir (ex->cache), &error);
+  pipeline = fvc_augment_job_build (&cfg, job->entry, ex->index_dir, fvc_cache_get_dir (ex->cache), ex->shared,
+                                    &error);
   if (pipeline == NULL) {
     FvcVideoStatus status = g_error_matches (error, FVC_ERROR, FVC_ERROR_TOO_SHORT) ? FVC_VIDEO_SKIPPED : FVC_VIDEO_FAILED;
     job_fail (ex, job, status, error->message);
@@ -533,6 +641,7 @@ fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *in
   ex.hooks = hooks;
   ex.cache = cache;
   ex.index_dir = g_build_filename (fvc_cache_get_dir (cache), FVC_CACHE_FRAMEINDEX_DIR, NULL);
+  ex.shared = fvc_augment_job_shared_new ();
   ex.n_jobs = out->n_videos;
   ex.jobs = g_new0 (VideoJob, ex.n_jobs);
   for (guint i = 0; i < ex.n_jobs; i++) {
@@ -562,6 +671,7 @@ fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideoIndex *in
   }
   g_free (ex.jobs);
   g_free (ex.index_dir);
+  fvc_augment_job_shared_free (ex.shared);
   return ok;
 }
 

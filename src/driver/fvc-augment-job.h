@@ -60,11 +60,23 @@ gboolean fvc_augment_job_options_resolve (const FvcAugmentJobOptions *opts, FvcA
 /* The cache fingerprint these settings produce. */
 void fvc_augment_job_cache_config (const FvcAugmentJobConfig *cfg, FvcCacheConfig *out);
 
+/* What the pipelines of one extraction have in common, worked out once instead of per video:
+ * the clip branches (augment-branch.pipeline loaded and filled), the decoder per caps string (a
+ * registry search) and, per decoder, which of the options max-threads and output-corrupt it
+ * takes (an instance made to look). Any cfg and cache_dir may be used with it (the branches are
+ * filled again when they change); main thread only. */
+typedef struct _FvcAugmentJobShared FvcAugmentJobShared;
+
+FvcAugmentJobShared *fvc_augment_job_shared_new (void);
+void fvc_augment_job_shared_free (FvcAugmentJobShared *shared);
+
 /* Checks the video (frame index: readable, a video stream, complete, a decoder for it) and
- * builds its pipeline. Errors are one line naming the video; FVC_ERROR_TOO_SHORT for a video
- * the short-video policy skips. (transfer full) */
+ * builds its pipeline; its fvcsample gets the frame index checked here. @shared: kept between
+ * the videos of an extraction, or NULL for one video on its own. Errors are one line naming the
+ * video; FVC_ERROR_TOO_SHORT for a video the short-video policy skips. (transfer full) */
 GstElement *fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entry,
-                                   const char *index_dir, const char *cache_dir, GError **error);
+                                   const char *index_dir, const char *cache_dir, FvcAugmentJobShared *shared,
+                                   GError **error);
 
 /* ---- extraction of a whole index ---------------------------------------------------------- */
 
@@ -112,5 +124,7 @@ gboolean fvc_augment_job_extract (const FvcAugmentJobConfig *cfg, const FvcVideo
 /* The summary lines (videos, clips, frames, wall time, peak RSS) into the log. */
 void fvc_extraction_log_summary (const FvcExtraction *ex, double wall_s);
 void fvc_extraction_clear (FvcExtraction *ex);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FvcAugmentJobShared, fvc_augment_job_shared_free)
 
 G_END_DECLS
