@@ -6,6 +6,7 @@
 #include "fvc-fold-job.h"
 #include "fvc-cli.h"
 #include "fvc-error.h"
+#include "fvc-clip-structure.h"
 #include "fvc-csv.h"
 #include "fvc-fileutil.h"
 #include "fvc-pipeline.h"
@@ -99,21 +100,19 @@ record_clip (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
     FvcClipMeta *meta = fvc_buffer_get_clip_meta (buf);
-    const char *video = meta ? gst_structure_get_string (meta->info, "video-path") : NULL;
-    int aug = G_MININT, label = -1;
+    g_auto (FvcClipProvenance) prov = { 0 };
+    gboolean known = meta != NULL &&
+        fvc_clip_structure_parse (meta->info, FVC_CLIP_FIELD_VIDEO_PATH | FVC_CLIP_FIELD_LABEL |
+                                  FVC_CLIP_FIELD_AUGMENTATION_IDX, &prov, NULL);
     GString *line = g_string_new (NULL);
 
-    if (meta) {
-      gst_structure_get_int (meta->info, "augmentation-idx", &aug);
-      gst_structure_get_int (meta->info, "label", &label);
-    }
+    /* A clip without its provenance still counts, with empty fields. */
     g_string_append_printf (line, "%u", cl->epoch);
-    fvc_csv_append_field (line, video ? video : "", FALSE);
-    if (aug == G_MININT)
-      g_string_append (line, ",");
+    fvc_csv_append_field (line, known ? prov.info.video_path : "", FALSE);
+    if (known)
+      g_string_append_printf (line, ",%d,%d\n", prov.info.augmentation_idx, prov.info.label);
     else
-      g_string_append_printf (line, ",%d", aug);
-    g_string_append_printf (line, ",%d\n", label);
+      g_string_append (line, ",,-1\n");
     fputs (line->str, cl->file.f);
     g_string_free (line, TRUE);
     cl->clips++;

@@ -13,9 +13,9 @@
  *      seed (uint)            base seed + augmentation-idx (base seed for -1)
  *      augment (string)       canonical augmentation settings, "size=112;ops=crop,flip,...;v=1"
  * 3. FvcFrameMeta on every frame fvcsample passes: frame index, source PTS, position in the clip.
- * 4. FvcClipMeta on every application/x-fvc-clip buffer (fvcclip): a GstStructure "fvc/clip" with
- *      video-path, label, augmentation-idx, seed, frame-indices, pts-ns (string, comma-separated),
- *      config (string, the cache fingerprint).
+ * 4. FvcClipMeta on every application/x-fvc-clip buffer (fvcclip): a GstStructure "fvc/clip"
+ *    with the clip's provenance; its fields, and the clip caps, are built and parsed only by
+ *    fvc-clip-structure.h, which lists them.
  * 5. The serialized custom downstream event "fvc/epoch", sent by fvcclipsrc before the first clip
  *    of every epoch: epoch (uint), clips (uint).
  *
