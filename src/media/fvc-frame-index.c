@@ -539,13 +539,90 @@ fvc_frame_index_save (const FvcFrameIndex *index, const char *index_file, GError
   return fvc_file_write_atomic_string (index_file, s->str, error);
 }
 
-static gboolean
-parse_time (const char *tok, guint64 *out)
+/* The next line of the text at *@cursor, its '\n' replaced by NUL in place; NULL after the last
+ * one. Lines as g_strsplit (text, "\n", -1) gives them for a text that is not empty: one ending
+ * in '\n' ends with an empty line. */
+static char *
+next_line (char **cursor)
 {
-  gint64 v;
-  if (!g_ascii_string_to_signed (tok, 10, -1, G_MAXINT64, &v, NULL))
+  char *line = *cursor, *newline;
+
+  if (line == NULL)
+    return NULL;
+  newline = strchr (line, '\n');
+  if (newline != NULL) {
+    *newline = '\0';
+    *cursor = newline + 1;
+  } else {
+    *cursor = NULL;
+  }
+  return line;
+}
+
+/* Reads the decimal number at *@p (digits only: no blank, no sign) up to @max and moves *@p past
+ * it. */
+static gboolean
+scan_unsigned (const char **p, guint64 max, guint64 *out)
+{
+  char *end;
+  guint64 v;
+
+  if (!g_ascii_isdigit (**p))
     return FALSE;
+  errno = 0;
+  v = g_ascii_strtoull (*p, &end, 10);
+  if (errno != 0 || v > max)
+    return FALSE;
+  *p = end;
+  *out = v;
+  return TRUE;
+}
+
+/* A time at *@p: ns, or -1 for none (FVC_TIME_NONE); a sign as g_ascii_string_to_signed()
+ * takes it, nothing below -1. */
+static gboolean
+scan_time (const char **p, guint64 *out)
+{
+  const char *digits = **p == '-' || **p == '+' ? *p + 1 : *p;
+  char *end;
+  gint64 v;
+
+  if (!g_ascii_isdigit (*digits))
+    return FALSE;
+  errno = 0;
+  v = g_ascii_strtoll (*p, &end, 10);
+  if (errno != 0 || v < -1)
+    return FALSE;
+  *p = end;
   *out = v < 0 ? FVC_TIME_NONE : (guint64) v;
+  return TRUE;
+}
+
+static gboolean
+scan_space (const char **p)
+{
+  if (**p != ' ')
+    return FALSE;
+  (*p)++;
+  return TRUE;
+}
+
+/* One packet line at *@p, "<pts> <dts> <flags> <size>" with single spaces and nothing after:
+ * moves *@p to the next line (or the end of the text). */
+static gboolean
+scan_packet (const char **p, FvcPacket *packet)
+{
+  guint64 flags, size;
+
+  if (!scan_time (p, &packet->pts) || !scan_space (p) || !scan_time (p, &packet->dts) || !scan_space (p) ||
+      !scan_unsigned (p, 15, &flags) || !scan_space (p) || !scan_unsigned (p, G_MAXUINT32, &size))
+    return FALSE;
+  if (**p == '\n')
+    (*p)++;
+  else if (**p != '\0')
+    return FALSE;
+  packet->flags = (guint32) flags;
+  packet->size = (guint32) size;
   return TRUE;
 }
 
@@ -553,8 +630,9 @@ FvcFrameIndex *
 fvc_frame_index_load (const char *index_file, GError **error)
 {
   g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
   g_autoptr (FvcFrameIndex) index = NULL;
+  char *cursor, *lines[6];
+  const char *p;
   guint64 n = 0;
   guint line = 0;
 
@@ -562,13 +640,18 @@ fvc_frame_index_load (const char *index_file, GError **error)
     g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot read", index_file);
     return NULL;
   }
-  lines = g_strsplit (text, "\n", -1);
   index = index_new (NULL);
 #define BAD() G_STMT_START { \
     g_set_error (error, FVC_ERROR, FVC_ERROR_PARSE, "%s:%u: malformed frame index", index_file, line + 1); \
     return NULL; } G_STMT_END
-  if (lines[0] == NULL || strcmp (lines[line++], "fvc-frame-index 1") != 0)
+  /* The six header lines, split in place (an empty text has none); then the packet lines,
+   * parsed where they lie. */
+  cursor = *text != '\0' ? text : NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    lines[i] = next_line (&cursor);
+  if (lines[0] == NULL || strcmp (lines[0], "fvc-frame-index 1") != 0)
     BAD ();
+  line++;
   if (lines[line] == NULL || !g_str_has_prefix (lines[line], "signature "))
     BAD ();
   index->signature = g_strdup (lines[line++] + strlen ("signature "));
@@ -585,20 +668,12 @@ fvc_frame_index_load (const char *index_file, GError **error)
   if (lines[line] == NULL || sscanf (lines[line], "packets %" G_GUINT64_FORMAT, &n) != 1 || n == 0 || n > G_MAXUINT32)
     BAD ();
   line++;
+  p = cursor;
   for (guint64 i = 0; i < n; i++, line++) {
-    g_auto (GStrv) tok = NULL;
-    FvcPacket p = { 0 };
-    guint64 flags, size;
-    if (lines[line] == NULL)
+    FvcPacket packet = { 0 };
+    if (p == NULL || !scan_packet (&p, &packet))
       BAD ();
-    tok = g_strsplit (lines[line], " ", -1);
-    if (g_strv_length (tok) != 4 || !parse_time (tok[0], &p.pts) || !parse_time (tok[1], &p.dts) ||
-        !g_ascii_string_to_unsigned (tok[2], 10, 0, 15, &flags, NULL) ||
-        !g_ascii_string_to_unsigned (tok[3], 10, 0, G_MAXUINT32, &size, NULL))
-      BAD ();
-    p.flags = (guint32) flags;
-    p.size = (guint32) size;
-    g_array_append_val (index->packets, p);
+    g_array_append_val (index->packets, packet);
   }
 #undef BAD
   index_finish (index);

@@ -1,4 +1,5 @@
-/* test-decode-plan.c — frame numbering of a loaded frame index (fvc-frame-index.h) and the decode
+/* test-decode-plan.c — frame numbering of a loaded frame index (fvc-frame-index.h), its file
+ * format (the values read back, every damaged line refused with its line number) and the decode
  * plan (fvc-decode-plan.h) on hand-written GOP structures whose spans and costs are worked out
  * by hand in the comments. */
 #include "unit-util.h"
@@ -236,6 +237,105 @@ START_TEST (test_load_rejects_malformed)
 }
 END_TEST
 
+#define HEADER "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 5\nsegment 0 0\n"
+
+START_TEST (test_load_values)
+{
+  /* No PTS, no DTS, the largest time, flags and size; the last line without its newline. */
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = fvc_test_write_file ("v.fvcidx",
+      HEADER "packets 3\n-1 -1 0 0\n9223372036854775807 7 15 4294967295\n0 12 13 100", -1);
+  g_autoptr (FvcFrameIndex) index = fvc_frame_index_load (path, &error);
+  const FvcPacket *p;
+
+  ck_assert_msg (index != NULL, "load failed: %s", error ? error->message : "?");
+  ck_assert_uint_eq (fvc_frame_index_get_n_frames (index), 3);
+  ck_assert_str_eq (fvc_frame_index_get_caps (index), "c");
+  ck_assert_uint_eq (fvc_frame_index_get_container_duration (index), 5);
+  p = fvc_frame_index_get_packet (index, 0);
+  ck_assert (p->pts == FVC_TIME_NONE && p->dts == FVC_TIME_NONE && p->flags == 0 && p->size == 0);
+  p = fvc_frame_index_get_packet (index, 1);
+  ck_assert (p->pts == G_MAXINT64 && p->dts == 7 && p->flags == 15 && p->size == G_MAXUINT32);
+  p = fvc_frame_index_get_packet (index, 2);
+  ck_assert (p->pts == 0 && p->dts == 12 && p->flags == 13 && p->size == 100);
+}
+END_TEST
+
+START_TEST (test_load_save_round_trip)
+{
+  g_autoptr (FvcFrameIndex) index = load_index (two_gops, G_N_ELEMENTS (two_gops), TRUE, TRUE);
+  g_autofree char *path = g_build_filename (fvc_test_dir, "copy.fvcidx", NULL);
+  g_autoptr (FvcFrameIndex) copy = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (fvc_frame_index_save (index, path, &error));
+  copy = fvc_frame_index_load (path, &error);
+  ck_assert_msg (copy != NULL, "load failed: %s", error ? error->message : "?");
+  ck_assert_uint_eq (fvc_frame_index_get_n_frames (copy), fvc_frame_index_get_n_frames (index));
+  for (guint i = 0; i < fvc_frame_index_get_n_frames (index); i++) {
+    const FvcPacket *a = fvc_frame_index_get_packet (index, i), *b = fvc_frame_index_get_packet (copy, i);
+    ck_assert (a->pts == b->pts && a->dts == b->dts && a->flags == b->flags && a->size == b->size &&
+               a->frame == b->frame);
+  }
+}
+END_TEST
+
+/* A NUL ends the text where it is: what follows is not read. */
+#define NUL_INSIDE HEADER "packets 2\n0 0 5 10\0\n1 1 5 10\n"
+
+/* Damaged index files and the line each must be refused at. */
+static const struct {
+  const char *text;
+  guint line;
+  gsize len;    /* 0: strlen (text) */
+} damaged[] = {
+  { "", 1 },
+  { "fvc-frame-index 2\n", 1 },
+  { "fvc-frame-index 1\n", 2 },
+  { "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration x\n", 4 },
+  { "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0\n", 5 },
+  { HEADER "packets 0\n", 6 },
+  { HEADER "packets 4294967296\n", 6 },
+  { HEADER "packets 1", 7 },
+  { HEADER "packets 1\n", 7 },
+  { HEADER "packets 2\n0 0 5 10\n", 8 },
+  { HEADER "packets 2\n0 0 5 10", 8 },
+  { HEADER "packets 1\n0 0 5\n", 7 },                   /* a field missing */
+  { HEADER "packets 1\n0 0 5 10 1\n", 7 },              /* one too many */
+  { HEADER "packets 1\n0  0 5 10\n", 7 },               /* two spaces */
+  { HEADER "packets 1\n 0 0 5 10\n", 7 },               /* leading blank */
+  { HEADER "packets 1\n0 0 5 10 \n", 7 },               /* trailing blank */
+  { HEADER "packets 1\n0 0 5 10\r\n", 7 },              /* CRLF */
+  { HEADER "packets 1\n0\t0 5 10\n", 7 },               /* a tab */
+  { HEADER "packets 1\n-2 0 5 10\n", 7 },               /* below -1 */
+  { HEADER "packets 1\n9223372036854775808 0 5 10\n", 7 },
+  { HEADER "packets 1\nx 0 5 10\n", 7 },
+  { HEADER "packets 1\n- 0 5 10\n", 7 },
+  { HEADER "packets 1\n0 0x1 5 10\n", 7 },
+  { HEADER "packets 1\n0 0 16 10\n", 7 },               /* flags 0..15 */
+  { HEADER "packets 1\n0 0 -1 10\n", 7 },
+  { HEADER "packets 1\n0 0 +1 10\n", 7 },
+  { HEADER "packets 1\n0 0 5 4294967296\n", 7 },        /* size beyond 32 bits */
+  { HEADER "packets 1\n0 0 5 -10\n", 7 },
+  { HEADER "packets 1\n0 0 5 1e3\n", 7 },
+  { HEADER "packets 3\n0 0 5 10\n1 1 5 10\n2 2 5\n", 9 },
+  { HEADER "packets 2\n0 0 5 10\n\n1 1 5 10\n", 8 },   /* an empty line */
+  { NUL_INSIDE, 8, sizeof (NUL_INSIDE) - 1 },
+};
+
+START_TEST (test_load_rejects_damaged)
+{
+  g_autoptr (GError) error = NULL;
+  gsize len = damaged[_i].len ? damaged[_i].len : strlen (damaged[_i].text);
+  g_autofree char *path = fvc_test_write_file ("bad.fvcidx", damaged[_i].text, (gssize) len);
+  FvcFrameIndex *index = fvc_frame_index_load (path, &error);
+
+  ck_assert_msg (index == NULL, "case %d accepted", _i);
+  FVC_ASSERT_ERROR (error, FVC_ERROR_PARSE, "malformed frame index");
+  FVC_ASSERT_ERROR_AT (error, path, damaged[_i].line);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -255,6 +355,9 @@ suite (void)
   tcase_add_test (tc, test_plan_open_gop_leading_picture);
   tcase_add_test (tc, test_plan_ignores_mislabelled_keyframe);
   tcase_add_test (tc, test_load_rejects_malformed);
+  tcase_add_test (tc, test_load_values);
+  tcase_add_test (tc, test_load_save_round_trip);
+  tcase_add_loop_test (tc, test_load_rejects_damaged, 0, G_N_ELEMENTS (damaged));
   suite_add_tcase (s, tc);
   return s;
 }
