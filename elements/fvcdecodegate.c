@@ -82,8 +82,11 @@ struct _FvcDecodeGate {
    * flushed: the decoder keeps its frames and the stream looks continuous. */
   guint32 seek_seqnum;        /* 0: none */
   gint seek_pending;          /* atomic: a seek is under way */
+  gint seek_refused;          /* atomic: upstream cannot seek or refused; drop packets instead */
   gint64 seek_target;         /* packet the last seek aims at, checked on the first packet after */
   gboolean after_seek;
+  gboolean seek_retried;      /* the last seek overshot once and was sent again, from earlier */
+  gboolean awaiting_retry;    /* drop everything until that second seek lands */
 
   /* Counters, atomic. */
   gint seeks;
@@ -119,8 +122,11 @@ reset_state (FvcDecodeGate *self)
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
   self->seek_seqnum = 0;
   g_atomic_int_set (&self->seek_pending, 0);
+  g_atomic_int_set (&self->seek_refused, 0);
   self->seek_target = -1;
   self->after_seek = FALSE;
+  self->seek_retried = FALSE;
+  self->awaiting_retry = FALSE;
   g_atomic_int_set (&self->seeks, 0);
   g_atomic_int_set (&self->packets_demuxed, 0);
   g_atomic_int_set (&self->packets_fed, 0);
@@ -180,6 +186,26 @@ decide_mode (FvcDecodeGate *self)
   self->plan = fvc_decode_plan_new (self->index, (const guint64 *) (gpointer) targets->data, targets->len, skip_nonref);
   self->naive_cost = fvc_decode_plan_naive_cost (self->index, (const guint64 *) (gpointer) targets->data, targets->len);
   self->mode = MODE_PLANNED;
+  {
+    /* An upstream that says it cannot seek, in time or (the source behind a push-mode demuxer)
+     * in bytes, is never asked to: such a demuxer may flush on a seek it then cannot carry
+     * out, losing the packets it held. One that does not answer is tried, and not again once
+     * it refuses (send_seek). */
+    static const GstFormat formats[] = { GST_FORMAT_TIME, GST_FORMAT_BYTES };
+    gboolean seekable = TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS (formats) && seekable; i++) {
+      g_autoptr (GstQuery) seeking = gst_query_new_seeking (formats[i]);
+      gboolean answered = gst_pad_peer_query (self->sinkpad, seeking);
+      if (answered)
+        gst_query_parse_seeking (seeking, NULL, &seekable, NULL, NULL);
+      GST_INFO_OBJECT (self, "seeking query in %s: %s", gst_format_get_name (formats[i]),
+                       answered ? (seekable ? "seekable" : "not seekable") : "no answer");
+    }
+    if (!seekable) {
+      GST_INFO_OBJECT (self, "upstream cannot seek: packets between spans are read and dropped");
+      g_atomic_int_set (&self->seek_refused, 1);
+    }
+  }
   GST_INFO_OBJECT (self, "plan: %u of %u packets in %u spans (span union %u, one seek per target: %" G_GUINT64_FORMAT ")",
                    fvc_decode_plan_get_n_fed (self->plan), fvc_frame_index_get_n_frames (self->index),
                    fvc_decode_plan_get_n_spans (self->plan), fvc_decode_plan_get_span_union (self->plan),
@@ -195,8 +221,30 @@ send_seek (GstElement *element, gpointer user_data)
   if (!gst_pad_push_event (self->sinkpad, gst_event_ref (seek))) {
     /* Not seekable (or refused): packets keep coming in order and are dropped as before. */
     GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
+    g_atomic_int_set (&self->seek_refused, 1);
     g_atomic_int_set (&self->seek_pending, 0);
   }
+}
+
+/* Seeks (from another thread) to stream time @position, aiming at the keyframe @target. */
+static void
+start_seek (FvcDecodeGate *self, gint64 target, gint64 position)
+{
+  GstEvent *seek;
+
+  self->seek_seqnum = gst_util_seqnum_next ();
+  self->seek_target = target;
+  g_atomic_int_set (&self->seek_pending, 1);
+  /* KEY_UNIT | SNAP_BEFORE: the demuxer starts at that keyframe or an earlier one; packets
+   * before the target are recognised and dropped, so an early landing costs reading only. */
+  seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
+                             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE,
+                             GST_SEEK_TYPE_SET, position, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (seek, self->seek_seqnum);
+  g_atomic_int_inc (&self->seeks);
+  GST_DEBUG_OBJECT (self, "seeking to packet %" G_GINT64_FORMAT " (%" GST_TIME_FORMAT ")", target,
+                    GST_TIME_ARGS (position));
+  gst_element_call_async (GST_ELEMENT (self), send_seek, seek, (GDestroyNotify) gst_event_unref);
 }
 
 /* After packet @p: when the next planned packet is far ahead, seek to it (its keyframe) instead
@@ -206,34 +254,47 @@ maybe_seek (FvcDecodeGate *self, guint p)
 {
   guint threshold;
   gint64 next, position;
-  const FvcPacket *target;
-  GstEvent *seek;
 
   GST_OBJECT_LOCK (self);
   threshold = self->seek_threshold;
   GST_OBJECT_UNLOCK (self);
-  if (threshold == 0 || g_atomic_int_get (&self->seek_pending))
+  if (threshold == 0 || g_atomic_int_get (&self->seek_pending) || g_atomic_int_get (&self->seek_refused))
     return;
   next = fvc_decode_plan_next_fed (self->plan, p + 1);
   if (next < 0 || next - (gint64) p <= (gint64) threshold)
     return;
-  target = fvc_frame_index_get_packet (self->index, (guint) next);
-  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME, target->pts);
+  /* One seek per gap: a seek that landed early (tsdemux snaps well before the keyframe) is
+   * followed by reading forward, not by the same seek again, which would land there again. */
+  if (next <= self->seek_target)
+    return;
+  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
+                                         fvc_frame_index_get_packet (self->index, (guint) next)->pts);
   if (position < 0)
     return;
-  self->seek_seqnum = gst_util_seqnum_next ();
-  self->seek_target = next;
-  g_atomic_int_set (&self->seek_pending, 1);
-  /* KEY_UNIT | SNAP_BEFORE: the demuxer starts at that keyframe or an earlier one; packets
-   * before the target are recognised and dropped, so an early landing costs reading only. */
-  seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
-                             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE,
-                             GST_SEEK_TYPE_SET, position, GST_SEEK_TYPE_NONE, -1);
-  gst_event_set_seqnum (seek, self->seek_seqnum);
-  g_atomic_int_inc (&self->seeks);
-  GST_DEBUG_OBJECT (self, "seeking from packet %u to packet %" G_GINT64_FORMAT " (%" GST_TIME_FORMAT ")", p, next,
-                    GST_TIME_ARGS (position));
-  gst_element_call_async (GST_ELEMENT (self), send_seek, seek, (GDestroyNotify) gst_event_unref);
+  self->seek_retried = FALSE;
+  start_seek (self, next, position);
+}
+
+/* The seek to self->seek_target landed past a packet still to feed (tsdemux estimates
+ * positions; a demuxer may snap forward): seek once more, to the last packet fed, and drop what
+ * comes until that seek lands. FALSE when that was tried already. */
+static gboolean
+retry_seek_from_earlier (FvcDecodeGate *self)
+{
+  gint64 position;
+
+  if (self->seek_retried || self->last_fed < 0 || g_atomic_int_get (&self->seek_refused))
+    return FALSE;
+  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
+                                         fvc_frame_index_get_packet (self->index, (guint) self->last_fed)->pts);
+  if (position < 0)
+    return FALSE;
+  GST_INFO_OBJECT (self, "the seek to packet %" G_GINT64_FORMAT " landed too late: seeking again, to packet %"
+                   G_GINT64_FORMAT, self->seek_target, self->last_fed);
+  self->seek_retried = TRUE;
+  self->awaiting_retry = TRUE;
+  start_seek (self, self->seek_target, position);
+  return TRUE;
 }
 
 /* Before a jump to a later keyframe, the decoder must output what it holds and restart: libav's
@@ -280,12 +341,26 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   packet = fvc_frame_index_packet_at (self->index, pts, dts);
   if (packet < 0)
     goto unknown_packet;
-  if (self->after_seek) {
-    /* A seek that landed past the keyframe it aimed at would lose frames: refuse to go on (the
-     * driver then decodes the video again without a plan). */
-    self->after_seek = FALSE;
-    if (packet > self->seek_target)
+  if (self->awaiting_retry) {
+    /* Packets of the landing that overshot, until the second seek lands (or is refused). */
+    if (g_atomic_int_get (&self->seek_refused))
       goto overshoot;
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  if (self->after_seek) {
+    /* A seek that landed past the keyframe it aimed at would lose frames: seek again from
+     * earlier, once; then refuse to go on (the driver decodes the video again without a plan). */
+    gint64 needed = fvc_decode_plan_next_fed (self->plan, (guint) (self->last_fed + 1));
+    self->after_seek = FALSE;
+    /* Past the next packet still to feed (the target, or one before it when the streaming
+     * thread got there before the seek took effect). */
+    if (needed >= 0 && packet > needed) {
+      if (!retry_seek_from_earlier (self))
+        goto overshoot;
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
   }
   if (packet <= self->last_fed || !fvc_decode_plan_feeds (self->plan, (guint) packet)) {
     /* Not needed, or already fed before a seek went back. */
@@ -346,6 +421,7 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     case GST_EVENT_FLUSH_STOP:
       if (ours) {
         self->after_seek = TRUE;
+        self->awaiting_retry = FALSE;
         g_atomic_int_set (&self->seek_pending, 0);
         gst_event_unref (event);
         return TRUE;
