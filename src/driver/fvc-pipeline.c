@@ -132,9 +132,16 @@ fvc_pipeline_find_decoder (const char *caps_string)
 
   if (caps == NULL)
     return NULL;
-  all = gst_element_factory_list_get_elements (GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO,
-                                               GST_RANK_MARGINAL);
-  matching = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
+  /* Image decoders too: Motion JPEG is image/jpeg, and jpegdec is the one that takes it unparsed
+   * (parsebin plugs no jpegparse, rank none; avdec_mjpeg wants parsed=true). */
+  all = gst_element_factory_list_get_elements (GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO |
+                                               GST_ELEMENT_FACTORY_TYPE_MEDIA_IMAGE, GST_RANK_MARGINAL);
+  /* Decoders whose sink template takes the stream's caps as they are first: a template field the
+   * caps lack (vp8alphadecodebin's codec-alpha=true, avdec_mjpeg's parsed=true) would make the
+   * intersection non-empty but negotiation fail. Any intersecting one only when none does. */
+  matching = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, TRUE);
+  if (matching == NULL)
+    matching = gst_element_factory_list_filter (all, caps, GST_PAD_SINK, FALSE);
   matching = g_list_sort (matching, gst_plugin_feature_rank_compare_func);
   if (matching != NULL)
     best = gst_object_ref (matching->data);

@@ -22,7 +22,8 @@ GstElement *fvc_pipeline_launch (const char *name, GHashTable *vars, GError **er
  * GST_PLUGIN_PATH not pointing at a build). */
 gboolean fvc_pipeline_check_plugin (GError **error);
 
-/* The decoder factory with the highest rank that accepts @caps_string, or NULL. */
+/* The decoder factory (video or image) with the highest rank whose sink template takes @caps_string
+ * as it is (or, when none does, one that intersects it), or NULL. */
 GstElementFactory *fvc_pipeline_find_decoder (const char *caps_string);
 
 typedef struct _FvcPipelineRun FvcPipelineRun;

@@ -3,12 +3,13 @@
 
 For H.264 with B-frames and a long GOP, a short GOP, a long file the gate seeks through, variable
 frame rate and a non-zero start time, VP8 in WebM, MPEG-2 in MPEG-TS, an MPEG-1 elementary
-stream without timestamps, H.265 with B-frames, VP9, AV1 in Matroska, Motion JPEG in AVI,
+stream without timestamps, H.265 with B-frames, VP9, AV1 in Matroska, Motion JPEG in AVI and MKV,
 interlaced, 10-bit and 4:4:4 H.264 (made here with ffmpeg), the extraction front half (parsebin ! fvcdecodegate ! decoder ! fvcsample)
 runs through gst-launch-1.0, and each frame it passes is compared, in the decoder's own YUV, with
 `ffmpeg -vf select=eq(n\\,k) -fps_mode passthrough` (DESIGN.md "Frame numbering"): mean absolute
 difference < 1. The decodable frame count fvc-stream reports must equal ffprobe -count_frames,
-and the decode plan must really be in effect where the file allows one.
+the decode plan must really be in effect where the file allows one, and the decoder compared is
+the one fvc-stream picks. Last, `fvc-stream augment` extracts every one of the files.
 """
 import os
 import re
@@ -68,7 +69,10 @@ CASES = [
                   "-threads", "1"], 90, "vp9dec", True),
     ("av1.mkv", ["-c:v", "libaom-av1", "-g", "30", "-cpu-used", "8", "-b:v", "300k", "-threads", "1"], 60,
      "av1dec", True),
-    ("mjpeg.avi", ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"], 60, "avdec_mjpeg", True),
+    # Motion JPEG: avidemux marks it parsed, matroskademux does not (and parsebin plugs no
+    # jpegparse); jpegdec takes both
+    ("mjpeg.avi", ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"], 60, "jpegdec", True),
+    ("mjpeg.mkv", ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"], 60, "jpegdec", True),
     ("h264_interlaced.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-flags", "+ildct+ilme",
                              "-x264-params", "keyint=30:bframes=2:interlaced=1:tff=1"], 90, "avdec_h264", True),
     ("h264_10bit.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-preset", "veryfast", "-threads", "1",
@@ -79,7 +83,7 @@ CASES = [
 
 # The raw format frames are compared in (the decoder's own output), when not yuv420p: ffmpeg is
 # asked for the same, so nothing is converted on either side.
-PIX_FMT = {"mjpeg.avi": "yuvj420p", "h264_10bit.mp4": "yuv420p10le", "h264_444.mp4": "yuv444p"}
+PIX_FMT = {"mjpeg.avi": "yuvj420p", "mjpeg.mkv": "yuvj420p", "h264_10bit.mp4": "yuv420p10le", "h264_444.mp4": "yuv444p"}
 FRAME_BYTES = {"yuv420p": W * H * 3 // 2, "yuvj420p": W * H * 3 // 2, "yuv420p10le": W * H * 3,
                "yuv444p": W * H * 3}
 SAMPLE_TYPE = {"yuv420p10le": np.uint16}
@@ -134,6 +138,12 @@ def main():
             if fvc_total != total:
                 failures.append(f"{name}: fvc-stream counts {fvc_total} frames, ffprobe {total}")
                 continue
+            chosen = re.search(r"decoder: (\S+)", probe)
+            if decoder is not None and (chosen is None or chosen.group(1) != decoder):
+                # The comparison below runs the decoder fvc-stream augment picks (fvc_pipeline_find_decoder)
+                failures.append(f"{name}: fvc-stream picks {chosen.group(1) if chosen else 'no decoder'}, "
+                                f"expected {decoder}")
+                continue
             is_timed = "timestamps identify frames: yes" in probe
             if timed is not None and is_timed != timed:
                 failures.append(f"{name}: expected timed={timed}: {probe}")
@@ -172,6 +182,21 @@ def main():
                 if planned != (is_timed and decoder is not None):
                     failures.append(f"{name}: decode plan {'on' if planned else 'off'}, expected the opposite")
             print(f"{name}: {total} frames, targets {uniform} and {extra}: ok" if not failures else f"{name}: done")
+        # The whole extraction on every file: fvc-stream augment with the decoder it picks.
+        index = os.path.join(work, "index.csv")
+        with open(index, "w") as f:
+            f.write("video_path,label\n")
+            for i, (name, *_rest) in enumerate(CASES):
+                f.write(f"{os.path.join(work, name)},{i % 2}\n")
+        res = subprocess.run([FVC, "augment", "--index", index, "--cache", os.path.join(work, "cache"),
+                              "--num-frames", "6", "--size", "64", "--augmentations", "1"],
+                             capture_output=True, text=True)
+        summary = re.search(r"summary: (\d+) videos ok.*?(\d+) failed", res.stderr + res.stdout)
+        if res.returncode != 0 or summary is None or int(summary.group(1)) != len(CASES):
+            failures.append(f"fvc-stream augment over the {len(CASES)} files (exit {res.returncode}):\n"
+                            f"{res.stderr[-3000:]}")
+        else:
+            print(f"fvc-stream augment: all {len(CASES)} files extracted")
     if failures:
         print("\n".join(failures))
         sys.exit(1)
