@@ -198,9 +198,14 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
       gst_message_parse_error (msg, &gerr, &debug);
       /* Our elements write complete sentences; a generic GStreamer one gets its element named. */
       /* The domain and code stay GStreamer's (callers tell decode errors apart). */
-      if (g_str_has_prefix (gerr->message, "Internal data stream error"))
-        error = g_error_new (gerr->domain, gerr->code, "%s (%s)", gerr->message, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
-      else
+      if (g_str_has_prefix (gerr->message, "Internal data stream error")) {
+        /* The debug text says why the streaming thread stopped ("..., reason not-negotiated (-4)"). */
+        const char *reason = debug ? strstr (debug, "reason ") : NULL;
+        g_autofree char *why = reason ? g_strndup (reason + 7, strcspn (reason + 7, " (\n")) : NULL;
+        error = g_error_new (gerr->domain, gerr->code, "%s (%s%s%s%s)", gerr->message,
+                             GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), why ? ": " : "", why ? why : "",
+                             why && g_str_equal (why, "not-negotiated") ? ", no format both elements accept" : "");
+      } else
         error = g_error_new_literal (gerr->domain, gerr->code, gerr->message);
       run->watch_id = 0;
       run_finish (run, error);
