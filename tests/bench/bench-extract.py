@@ -8,8 +8,9 @@ three kinds (x264 defaults, one long GOP: keyint 250 scenecut off, short GOP: ke
   * the old pipeline rewritten faithfully (tests/bench/python_reference.py, PyAV + torch, timed
     after its imports),
   * ffmpeg decoding the whole file (-f null).
-Reports the median of --repeat runs of wall time, CPU time (user + sys), peak RSS and frames
-decoded. The Python reference's time excludes its interpreter start-up and imports (PyAV loads
+Runs the tools in --repeat interleaved rounds (each round runs every tool once, so a slow spell
+of a shared machine hits them alike) and reports the medians of wall time, CPU time (user +
+sys), peak RSS and frames decoded; speed-ups are the median, and range, of the per-round ratios. The Python reference's time excludes its interpreter start-up and imports (PyAV loads
 FFmpeg there); fvc-stream's whole-process time includes its own (GStreamer and its libav plugin
 load FFmpeg: ~0.2 s), so two more fvc-stream figures are the per-video cost in a batch: the wall
 time of 10 copies of the file (hard links: 10 videos) minus that of 1, divided by 9 — with the
@@ -18,7 +19,7 @@ a time, its decoder on both cores, as the Python reference decodes one video at 
 10 s vs a 60 s 1080p video, --jobs 1) and the decoder threading choice (both cores on one video
 vs one core each on two videos).
 
-Usage: bench-extract.py [--workdir DIR] [--repeat 3] [--markdown OUT.md] [--quick]
+Usage: bench-extract.py [--workdir DIR] [--repeat 5] [--markdown OUT.md] [--quick]
 The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data) with ffmpeg.
 """
 import argparse
@@ -142,7 +143,7 @@ def median_of(fn, repeat):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", default=os.path.join(os.environ.get("FVC_BUILD_ROOT", "."), "bench-data"))
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--markdown")
     ap.add_argument("--quick", action="store_true", help="shorter videos, one repeat (a smoke run)")
     args = ap.parse_args()
@@ -154,26 +155,46 @@ def main():
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
     lines.append(f"Machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}; "
-                 f"median of {args.repeat} runs.\n")
+                 f"median of {args.repeat} interleaved rounds; speed-ups: median (min-max) of the per-round ratios.\n")
 
     lines.append("| file | tool | wall s | CPU s | peak RSS MB | frames decoded | speed-up vs Python |")
     lines.append("|---|---|---|---|---|---|---|")
     verdicts = []
     for label, video in files.items():
-        f = median_of(lambda: fvc_once(args.workdir, [video]), args.repeat)
-        m = median_of(lambda: fvc_marginal(args.workdir, video), args.repeat)
-        m1 = median_of(lambda: fvc_marginal(args.workdir, video, ["--jobs", "1"]), args.repeat)
-        p = median_of(lambda: python_once(args.workdir, video), args.repeat)
-        g = median_of(lambda: ffmpeg_once(video), args.repeat)
-        for tool, r in (("fvc-stream augment, one video (whole process)", f),
-                        ("fvc-stream augment, per video in a batch (default jobs)", m),
-                        ("fvc-stream augment, per video in a batch (--jobs 1)", m1),
-                        ("Python reference (PyAV+torch), after imports", p), ("ffmpeg full decode", g)):
+        # Interleaved rounds: each round runs every tool once, so a slow spell of this shared
+        # machine hits all of them alike; speed-ups are the median over rounds of the paired
+        # ratios, with their range.
+        rounds = []
+        for _ in range(args.repeat):
+            rounds.append({
+                "f": fvc_once(args.workdir, [video]),
+                "m": fvc_marginal(args.workdir, video),
+                "m1": fvc_marginal(args.workdir, video, ["--jobs", "1"]),
+                "p": python_once(args.workdir, video),
+                "g": ffmpeg_once(video),
+            })
+        med = {k: tuple(statistics.median(r[k][i] for r in rounds) for i in range(4)) for k in rounds[0]}
+
+        def ratio(num, den):
+            vals = sorted(r[num][0] / r[den][0] for r in rounds)
+            return statistics.median(vals), vals[0], vals[-1]
+
+        def fmt(rt):
+            return f"{rt[0]:.1f}x ({rt[1]:.1f}-{rt[2]:.1f})"
+
+        f, m, m1, p, g = med["f"], med["m"], med["m1"], med["p"], med["g"]
+        for key, tool in (("f", "fvc-stream augment, one video (whole process)"),
+                          ("m", "fvc-stream augment, per video in a batch (default jobs)"),
+                          ("m1", "fvc-stream augment, per video in a batch (--jobs 1)"),
+                          ("p", "Python reference (PyAV+torch), after imports"), ("g", "ffmpeg full decode")):
+            r = med[key]
             lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {r[2]:.0f} | {int(r[3])} | "
-                         f"{p[0] / r[0]:.1f}x |")
-        verdicts.append(f"{label}: fvc {p[0] / m[0]:.1f}x the Python reference's per-video speed "
-                        f"({p[0] / m1[0]:.1f}x one video at a time, {p[0] / f[0]:.1f}x for one video counting "
-                        f"fvc-stream's start-up), {g[0] / f[0]:.2f}x ffmpeg full decode's, "
+                         f"{fmt(ratio('p', key))} |")
+        vs_ffmpeg = ratio("g", "f")
+        verdicts.append(f"{label}: fvc {fmt(ratio('p', 'm'))} the Python reference's per-video speed "
+                        f"({fmt(ratio('p', 'm1'))} one video at a time, {fmt(ratio('p', 'f'))} for one video "
+                        f"counting fvc-stream's start-up), {vs_ffmpeg[0]:.2f}x ({vs_ffmpeg[1]:.2f}-{vs_ffmpeg[2]:.2f}) "
+                        f"ffmpeg full decode's counting that start-up, {ratio('g', 'm')[0]:.2f}x in a batch; "
                         f"peak RSS {f[2] / p[2]:.2f} of Python's")
     lines.append("")
     lines += [f"- {v}" for v in verdicts]
