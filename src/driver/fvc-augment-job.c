@@ -189,6 +189,7 @@ typedef struct {
 } DecoderOptions;
 
 struct _FvcAugmentJobShared {
+  char *augment_template;     /* augment.pipeline, loaded once */
   char *branch_template;      /* augment-branch.pipeline, loaded once */
   char *branches;             /* the branches of every clip, filled for branches_for */
   char *branches_for;         /* "<size> <augmentations> <cache dir>" */
@@ -220,6 +221,7 @@ fvc_augment_job_shared_free (FvcAugmentJobShared *shared)
 {
   if (shared == NULL)
     return;
+  g_free (shared->augment_template);
   g_free (shared->branch_template);
   g_free (shared->branches);
   g_free (shared->branches_for);
@@ -364,7 +366,12 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   set_quoted (vars, "index_dir", index_dir);
   set_var (vars, "plan", g_strdup (cfg->plan ? "true" : "false"));
   set_var (vars, "branches", g_strdup (branches));
-  pipeline = fvc_pipeline_launch ("augment", vars, error);
+  if (shared->augment_template == NULL) {
+    shared->augment_template = fvc_pipeline_load_template ("augment", error);
+    if (shared->augment_template == NULL)
+      return NULL;
+  }
+  pipeline = fvc_pipeline_launch_text ("augment", shared->augment_template, vars, error);
   if (pipeline == NULL)
     return NULL;
   /* fvcsample takes the index checked above instead of loading it again from index-dir (one

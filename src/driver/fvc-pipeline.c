@@ -87,13 +87,17 @@ GstElement *
 fvc_pipeline_launch (const char *name, GHashTable *vars, GError **error)
 {
   g_autofree char *text = fvc_pipeline_load_template (name, error);
-  g_autofree char *filled = NULL;
+
+  return text != NULL ? fvc_pipeline_launch_text (name, text, vars, error) : NULL;
+}
+
+GstElement *
+fvc_pipeline_launch_text (const char *name, const char *template_text, GHashTable *vars, GError **error)
+{
+  g_autofree char *filled = fvc_pipeline_fill (template_text, vars, error);
   g_autoptr (GError) parse_error = NULL;
   GstElement *pipeline;
 
-  if (text == NULL)
-    return NULL;
-  filled = fvc_pipeline_fill (text, vars, error);
   if (filled == NULL)
     return NULL;
   pipeline = gst_parse_launch_full (filled, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);

@@ -15,8 +15,10 @@ char *fvc_pipeline_load_template (const char *name, GError **error);
 char *fvc_pipeline_fill (const char *template_text, GHashTable *vars, GError **error);
 /* A gst-launch string literal: "..." with \ and " escaped. (transfer full) */
 char *fvc_pipeline_quote (const char *value);
-/* Fills and parses; errors name the template. (transfer floating→full: a GstPipeline) */
+/* Loads, fills and parses; errors name the template. (transfer floating→full: a GstPipeline) */
 GstElement *fvc_pipeline_launch (const char *name, GHashTable *vars, GError **error);
+/* The same from template text already loaded (by fvc_pipeline_load_template (@name)). */
+GstElement *fvc_pipeline_launch_text (const char *name, const char *template_text, GHashTable *vars, GError **error);
 
 /* Fails with a hint when GStreamer cannot find the plugin "fvc" (not installed, and
  * GST_PLUGIN_PATH not pointing at a build). */
