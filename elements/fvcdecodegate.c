@@ -94,10 +94,16 @@ struct _FvcDecodeGate {
   gint packets_fed;
 };
 
-/* Compressed video only, so that parsebin's audio pads never link here. */
+/* Video only (compressed, or raw in AVI/MOV), so that parsebin's audio and subtitle pads never
+ * link here: the video media types GStreamer's demuxers and parsers give, delivery codecs and
+ * the intra/lossless ones of editing and archives alike. */
 #define GATE_CAPS "video/x-h264; video/x-h265; video/x-vp8; video/x-vp9; video/x-av1; video/mpeg; " \
-  "video/x-divx; video/x-xvid; video/x-msmpeg; video/x-h263; video/x-theora; video/x-wmv; " \
-  "video/x-prores; video/x-dirac; image/jpeg; video/x-raw"
+  "video/x-divx; video/x-xvid; video/x-3ivx; video/x-msmpeg; video/x-h263; video/x-h261; video/x-theora; " \
+  "video/x-wmv; video/x-prores; video/x-dirac; video/x-dnxhd; video/x-cineform; video/x-dv; " \
+  "video/x-ffv; video/x-huffyuv; video/x-rle; video/x-flash-video; video/x-vp6; video/x-vp6-flash; " \
+  "video/x-vp6-alpha; video/x-vp3; video/x-cinepak; video/x-svq; video/x-indeo; video/x-pn-realvideo; " \
+  "video/x-apple-video; video/x-tscc; video/x-zmbv; video/x-fraps; video/x-j2c; image/x-j2c; image/x-jpc; " \
+  "image/jpeg; image/png; video/x-raw"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GATE_CAPS));
@@ -336,6 +342,10 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return gst_pad_push (self->srcpad, buf);
   }
 
+  if (fvc_packet_is_untimed_header (buf)) {
+    /* Codec configuration, not a picture: the decoder needs it whatever the plan. */
+    return gst_pad_push (self->srcpad, buf);
+  }
   pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : FVC_TIME_NONE;
   dts = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf) : FVC_TIME_NONE;
   packet = fvc_frame_index_packet_at (self->index, pts, dts);

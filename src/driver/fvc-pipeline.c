@@ -136,6 +136,9 @@ fvc_pipeline_find_decoder (const char *caps_string)
 
   if (caps == NULL)
     return NULL;
+  /* Raw video (uncompressed AVI/MOV) needs no decoder: identity stands in its place. */
+  if (gst_caps_get_size (caps) > 0 && gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw"))
+    return gst_element_factory_find ("identity");
   /* Image decoders too: Motion JPEG is image/jpeg, and jpegdec is the one that takes it unparsed
    * (parsebin plugs no jpegparse, rank none; avdec_mjpeg wants parsed=true). */
   all = gst_element_factory_list_get_elements (GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO |

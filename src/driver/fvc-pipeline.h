@@ -25,7 +25,7 @@ GstElement *fvc_pipeline_launch_text (const char *name, const char *template_tex
 gboolean fvc_pipeline_check_plugin (GError **error);
 
 /* The decoder factory (video or image) with the highest rank whose sink template takes @caps_string
- * as it is (or, when none does, one that intersects it), or NULL. */
+ * as it is (or, when none does, one that intersects it), identity for raw video, or NULL. */
 GstElementFactory *fvc_pipeline_find_decoder (const char *caps_string);
 
 typedef struct _FvcPipelineRun FvcPipelineRun;

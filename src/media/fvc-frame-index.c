@@ -33,6 +33,13 @@ struct _FvcFrameIndex {
 
 G_DEFINE_BOXED_TYPE (FvcFrameIndex, fvc_frame_index, fvc_frame_index_ref, fvc_frame_index_unref)
 
+gboolean
+fvc_packet_is_untimed_header (GstBuffer *buf)
+{
+  return GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER) && !GST_BUFFER_PTS_IS_VALID (buf) &&
+         !GST_BUFFER_DTS_IS_VALID (buf);
+}
+
 FvcFrameIndex *
 fvc_frame_index_ref (FvcFrameIndex *index)
 {
@@ -276,6 +283,11 @@ on_video_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     FvcPacket p = { 0 };
     GstMapInfo map;
 
+    /* Codec headers sent in-band without a time (Theora in Ogg: three of them) are not
+     * pictures. (h264parse flags an IDR carrying SPS/PPS HEADER too, but that one is timed.) */
+    if (fvc_packet_is_untimed_header (buf))
+      return GST_PAD_PROBE_OK;
+
     p.pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : FVC_TIME_NONE;
     p.dts = GST_BUFFER_DTS_IS_VALID (buf) ? GST_BUFFER_DTS (buf) : FVC_TIME_NONE;
     p.size = (guint32) MIN (gst_buffer_get_size (buf), G_MAXUINT32);
@@ -518,7 +530,7 @@ append_time (GString *s, guint64 t)
 gboolean
 fvc_frame_index_save (const FvcFrameIndex *index, const char *index_file, GError **error)
 {
-  g_autoptr (GString) s = g_string_new ("fvc-frame-index 1\n");
+  g_autoptr (GString) s = g_string_new ("fvc-frame-index 2\n");
   g_autofree char *dir = g_path_get_dirname (index_file);
 
   g_string_append_printf (s, "signature %s\n", index->signature);
@@ -649,7 +661,7 @@ fvc_frame_index_load (const char *index_file, GError **error)
   cursor = *text != '\0' ? text : NULL;
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
     lines[i] = next_line (&cursor);
-  if (lines[0] == NULL || strcmp (lines[0], "fvc-frame-index 1") != 0)
+  if (lines[0] == NULL || strcmp (lines[0], "fvc-frame-index 2") != 0)
     BAD ();
   line++;
   if (lines[line] == NULL || !g_str_has_prefix (lines[line], "signature "))

@@ -13,7 +13,7 @@
  * without timestamps, duplicated PTS), consumers must decode forward and count.
  *
  * Cache file (text, one per video, written atomically):
- *   fvc-frame-index 1
+ *   fvc-frame-index 2
  *   signature <size> <mtime-ns> <md5 of first and last 64 KiB>
  *   caps <caps string>
  *   container-duration <ns the container promises, 0 unknown>
@@ -26,6 +26,7 @@
 
 #include <glib.h>
 #include <glib-object.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
@@ -82,6 +83,9 @@ gboolean fvc_frame_index_has_ref_info (const FvcFrameIndex *index);
 gint64 fvc_frame_index_frame_at_pts (const FvcFrameIndex *index, guint64 pts);
 /* Decode-order packet with exactly this PTS (timed) and DTS, or -1. */
 gint64 fvc_frame_index_packet_at (const FvcFrameIndex *index, guint64 pts, guint64 dts);
+/* TRUE for a codec header sent in-band without a time (Theora's three in Ogg): not a picture,
+ * not in the index; the gate passes it to the decoder as it is. */
+gboolean fvc_packet_is_untimed_header (GstBuffer *buf);
 guint fvc_frame_index_count_keyframes (const FvcFrameIndex *index);
 /* The duration the container states (ns, 0 when unknown). */
 guint64 fvc_frame_index_get_container_duration (const FvcFrameIndex *index);

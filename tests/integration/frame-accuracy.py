@@ -3,9 +3,11 @@
 
 For H.264 with B-frames and a long GOP, a short GOP, a long file the gate seeks through, variable
 frame rate and a non-zero start time, VP8 in WebM, MPEG-2 in MPEG-TS, an MPEG-1 elementary
-stream without timestamps, H.265 with B-frames, VP9, AV1 in Matroska, Motion JPEG in AVI and MKV,
-interlaced, 10-bit and 4:4:4 H.264 (made here with ffmpeg), the extraction front half (parsebin ! fvcdecodegate ! decoder ! fvcsample)
-runs through gst-launch-1.0, and each frame it passes is compared, in the decoder's own YUV, with
+stream without timestamps, H.265 with B-frames, VP9, AV1 in Matroska, Motion JPEG in AVI and
+Matroska, H.264 in MOV, MPEG-4 Part 2 (Xvid) in AVI, Theora in Ogg, FFV1 in Matroska,
+uncompressed AVI, interlaced, 10-bit and 4:4:4 H.264 (made here with ffmpeg), the extraction
+front half (parsebin ! fvcdecodegate ! decoder ! fvcsample) runs through gst-launch-1.0, and
+each frame it passes is compared, in the decoder's own YUV, with
 `ffmpeg -vf select=eq(n\\,k) -fps_mode passthrough` (DESIGN.md "Frame numbering"): mean absolute
 difference < 1. The decodable frame count fvc-stream reports must equal ffprobe -count_frames,
 the decode plan must really be in effect where the file allows one, and the decoder compared is
@@ -73,6 +75,13 @@ CASES = [
     # jpegparse); jpegdec takes both
     ("mjpeg.avi", ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"], 60, "jpegdec", True),
     ("mjpeg.mkv", ["-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3"], 60, "jpegdec", True),
+    # Containers and codecs of older datasets, archives and editing
+    ("h264.mov", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-x264-params", "keyint=30:bframes=2"],
+     90, "avdec_h264", True),
+    ("xvid.avi", ["-c:v", "mpeg4", "-vtag", "xvid", "-g", "30", "-q:v", "4"], 90, "avdec_mpeg4", None),
+    ("theora.ogv", ["-c:v", "libtheora", "-g", "30", "-q:v", "6"], 90, "theoradec", True),  # 3 in-band headers
+    ("ffv1.mkv", ["-c:v", "ffv1", "-g", "30"], 60, "avdec_ffv1", True),
+    ("raw.avi", ["-c:v", "rawvideo"], 30, "identity", True),                              # no decoder at all
     ("h264_interlaced.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-threads", "1", "-flags", "+ildct+ilme",
                              "-x264-params", "keyint=30:bframes=2:interlaced=1:tff=1"], 90, "avdec_h264", True),
     ("h264_10bit.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-preset", "veryfast", "-threads", "1",

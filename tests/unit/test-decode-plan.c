@@ -28,7 +28,7 @@ static const Pkt two_gops[] = {
 static FvcFrameIndex *
 load_index (const Pkt *pkts, guint n, gboolean with_pts, gboolean ref_info)
 {
-  g_autoptr (GString) s = g_string_new ("fvc-frame-index 1\nsignature 1 2 x\ncaps video/x-h264\ncontainer-duration 0\nsegment 0 0\n");
+  g_autoptr (GString) s = g_string_new ("fvc-frame-index 2\nsignature 1 2 x\ncaps video/x-h264\ncontainer-duration 0\nsegment 0 0\n");
   g_autofree char *path = NULL;
   g_autoptr (GError) error = NULL;
   FvcFrameIndex *index;
@@ -228,7 +228,7 @@ START_TEST (test_load_rejects_malformed)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = fvc_test_write_file ("bad.fvcidx",
-      "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0 0\npackets 2\n0 0 5 10\n", -1);
+      "fvc-frame-index 2\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0 0\npackets 2\n0 0 5 10\n", -1);
   FvcFrameIndex *index = fvc_frame_index_load (path, &error);
 
   ck_assert (index == NULL);
@@ -237,7 +237,7 @@ START_TEST (test_load_rejects_malformed)
 }
 END_TEST
 
-#define HEADER "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 5\nsegment 0 0\n"
+#define HEADER "fvc-frame-index 2\nsignature 1 2 x\ncaps c\ncontainer-duration 5\nsegment 0 0\n"
 
 START_TEST (test_load_values)
 {
@@ -290,10 +290,12 @@ static const struct {
   gsize len;    /* 0: strlen (text) */
 } damaged[] = {
   { "", 1 },
-  { "fvc-frame-index 2\n", 1 },
-  { "fvc-frame-index 1\n", 2 },
-  { "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration x\n", 4 },
-  { "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0\n", 5 },
+  { "fvc-frame-index 3\n", 1 },
+  /* Version 1 counted Theora's in-band headers as pictures: refused, so the video is indexed again. */
+  { "fvc-frame-index 1\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0 0\npackets 1\n0 0 1 10\n", 1 },
+  { "fvc-frame-index 2\n", 2 },
+  { "fvc-frame-index 2\nsignature 1 2 x\ncaps c\ncontainer-duration x\n", 4 },
+  { "fvc-frame-index 2\nsignature 1 2 x\ncaps c\ncontainer-duration 0\nsegment 0\n", 5 },
   { HEADER "packets 0\n", 6 },
   { HEADER "packets 4294967296\n", 6 },
   { HEADER "packets 1", 7 },

@@ -287,7 +287,7 @@ remove_scratch (void)
 static FvcFrameIndex *
 make_index (const char *signature)
 {
-  g_autoptr (GString) s = g_string_new ("fvc-frame-index 1\n");
+  g_autoptr (GString) s = g_string_new ("fvc-frame-index 2\n");
   g_autofree char *path = g_build_filename (scratch, "v.fvcidx", NULL);
   g_autoptr (GError) error = NULL;
   FvcFrameIndex *index;
