@@ -102,7 +102,10 @@ fvc_pipeline_launch_text (const char *name, const char *template_text, GHashTabl
     return NULL;
   pipeline = gst_parse_launch_full (filled, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
   if (pipeline == NULL) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "pipeline %s: %s (%s)", name, parse_error->message, filled);
+    /* One line for the log; the whole filled-in description with G_MESSAGES_DEBUG=fvc-stream. */
+    g_debug ("pipeline %s: %s", name, filled);
+    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "pipeline %s: %s (pipelines/%s.pipeline as filled in: "
+                 "G_MESSAGES_DEBUG=fvc-stream shows it)", name, parse_error->message, name);
     return NULL;
   }
   if (!GST_IS_PIPELINE (pipeline)) {
