@@ -76,13 +76,14 @@ struct _FvcDecodeGate {
   gboolean stats_posted;
   gboolean fed_any;
   gint64 last_fed;            /* decode-order index of the last packet fed, -1 before */
-  GstSegment segment;         /* upstream's, to turn a packet's PTS into a seek position */
+  GstSegment segment;         /* upstream's own (not one of our seeks'): packet PTS -> seek position */
   /* Seeking past spans without a target: a flushing seek from another thread (call_async);
    * its flush and segment events (same seqnum) are swallowed here, so nothing downstream is
    * flushed: the decoder keeps its frames and the stream looks continuous. */
   guint32 seek_seqnum;        /* 0: none */
   gint seek_pending;          /* atomic: a seek is under way */
   gint seek_refused;          /* atomic: upstream cannot seek or refused; drop packets instead */
+  gint eos_held;              /* atomic: upstream's EOS came while a seek was pending, kept back */
   gint64 seek_target;         /* packet the last seek aims at, checked on the first packet after */
   gboolean after_seek;
   gboolean seek_retried;      /* the last seek overshot once and was sent again, from earlier */
@@ -129,6 +130,7 @@ reset_state (FvcDecodeGate *self)
   self->seek_seqnum = 0;
   g_atomic_int_set (&self->seek_pending, 0);
   g_atomic_int_set (&self->seek_refused, 0);
+  g_atomic_int_set (&self->eos_held, 0);
   self->seek_target = -1;
   self->after_seek = FALSE;
   self->seek_retried = FALSE;
@@ -229,7 +231,29 @@ send_seek (GstElement *element, gpointer user_data)
     GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
     g_atomic_int_set (&self->seek_refused, 1);
     g_atomic_int_set (&self->seek_pending, 0);
+    if (g_atomic_int_compare_and_exchange (&self->eos_held, 1, 0)) {
+      /* Upstream ended while we waited for this seek: the stream ends here after all. */
+      post_stats (self);
+      gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    }
   }
+}
+
+/* The stream time of decode-order packet @p in upstream's own segment (-1: none); a time before
+ * the segment's start (an edit list's pre-roll) is taken as 0. */
+static gint64
+packet_stream_time (FvcDecodeGate *self, guint p)
+{
+  const FvcPacket *packet = fvc_frame_index_get_packet (self->index, p);
+  guint64 stream_time;
+  gint sign;
+
+  if (packet->pts == FVC_TIME_NONE)
+    return -1;
+  sign = gst_segment_to_stream_time_full (&self->segment, GST_FORMAT_TIME, packet->pts, &stream_time);
+  if (sign == 0)
+    return -1;
+  return sign > 0 ? (gint64) stream_time : 0;
 }
 
 /* Seeks (from another thread) to stream time @position, aiming at the keyframe @target. */
@@ -273,8 +297,7 @@ maybe_seek (FvcDecodeGate *self, guint p)
    * followed by reading forward, not by the same seek again, which would land there again. */
   if (next <= self->seek_target)
     return;
-  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
-                                         fvc_frame_index_get_packet (self->index, (guint) next)->pts);
+  position = packet_stream_time (self, (guint) next);
   if (position < 0)
     return;
   self->seek_retried = FALSE;
@@ -291,8 +314,7 @@ retry_seek_from_earlier (FvcDecodeGate *self)
 
   if (self->seek_retried || self->last_fed < 0 || g_atomic_int_get (&self->seek_refused))
     return FALSE;
-  position = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
-                                         fvc_frame_index_get_packet (self->index, (guint) self->last_fed)->pts);
+  position = packet_stream_time (self, (guint) self->last_fed);
   if (position < 0)
     return FALSE;
   GST_INFO_OBJECT (self, "the seek to packet %" G_GINT64_FORMAT " landed too late: seeking again, to packet %"
@@ -432,17 +454,20 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       if (ours) {
         self->after_seek = TRUE;
         self->awaiting_retry = FALSE;
+        g_atomic_int_set (&self->eos_held, 0);  /* the seek restarted the stream */
         g_atomic_int_set (&self->seek_pending, 0);
         gst_event_unref (event);
         return TRUE;
       }
       break;
     case GST_EVENT_SEGMENT:
-      gst_event_copy_segment (event, &self->segment);
       if (ours) {
+        /* Kept out of self->segment: a seek's segment starts at its target, and a position
+         * before that (a second seek from earlier) would have no stream time in it. */
         gst_event_unref (event);
         return TRUE;
       }
+      gst_event_copy_segment (event, &self->segment);
       break;
     default:
       break;
@@ -452,6 +477,19 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     if (self->mode == MODE_DONE) {
       gst_event_unref (event); /* ours went first */
       return TRUE;
+    }
+    if (g_atomic_int_get (&self->seek_pending)) {
+      /* The demuxer read to the end before our seek reached it: the seek will restart it (its
+       * flush clears this), or, refused, let the EOS go (send_seek). */
+      g_atomic_int_set (&self->eos_held, 1);
+      if (g_atomic_int_get (&self->seek_pending)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      if (!g_atomic_int_compare_and_exchange (&self->eos_held, 1, 0)) {
+        gst_event_unref (event); /* send_seek took it in between and sent it */
+        return TRUE;
+      }
     }
     post_stats (self);
   }
