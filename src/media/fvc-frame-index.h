@@ -105,7 +105,8 @@ gboolean fvc_frame_index_is_complete (const FvcFrameIndex *index, FvcCompletenes
 
 /* Cheap check, for an index handed over rather than loaded (fvcsample's frame-index): one stat,
  * no hashing. FALSE with FVC_ERROR_MISMATCH, naming both sizes, when @path's size or mtime is
- * not what @index's signature recorded (an index of another file, or the file changed since). */
+ * not what @index's signature recorded (an index of another file, or the file changed since);
+ * FVC_ERROR_IO when @path cannot be stat'ed. */
 gboolean fvc_frame_index_check_file (const FvcFrameIndex *index, const char *path, GError **error);
 
 /* The file signature: size, mtime, md5 of the first and last 64 KiB. (transfer full) */
