@@ -226,6 +226,13 @@ send_seek (GstElement *element, gpointer user_data)
   FvcDecodeGate *self = FVC_DECODE_GATE (element);
   GstEvent *seek = user_data;
 
+  if (g_atomic_int_get ((gint *) &self->mode) == MODE_DONE) {
+    /* The streaming thread got to the last planned packet first (the thread pool was slow):
+     * nothing is needed any more, and a seek now would restart a demuxer the application may
+     * be shutting down. */
+    g_atomic_int_set (&self->seek_pending, 0);
+    return;
+  }
   if (!gst_pad_push_event (self->sinkpad, gst_event_ref (seek))) {
     /* Not seekable (or refused): packets keep coming in order and are dropped as before. */
     GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
@@ -409,7 +416,7 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   if ((guint) packet == fvc_decode_plan_get_last_packet (self->plan)) {
     /* The counts are final: post them now, before this packet lets fvcsample finish and the
      * pipeline reach EOS (an application stops reading the bus there). */
-    self->mode = MODE_DONE;
+    g_atomic_int_set ((gint *) &self->mode, MODE_DONE);
     post_stats (self);
     ret = gst_pad_push (self->srcpad, buf);
     /* Nothing after this is needed: let the decoder drain, stop the demuxer. */
