@@ -67,6 +67,7 @@ struct _FvcDecodeGate {
   gboolean enabled;
   gboolean skip_nonref;
   guint seek_threshold;
+  guint stream_seek_threshold;  /* seek-threshold as it was when the stream's plan was made */
 
   /* Streaming state: touched by the streaming thread only, reset in PAUSED→READY. */
   GateMode mode;
@@ -174,6 +175,7 @@ decide_mode (FvcDecodeGate *self)
   GST_OBJECT_LOCK (self);
   enabled = self->enabled;
   skip_nonref = self->skip_nonref;
+  self->stream_seek_threshold = self->seek_threshold;
   GST_OBJECT_UNLOCK (self);
 
   self->mode = MODE_PASSTHROUGH;
@@ -289,12 +291,9 @@ start_seek (FvcDecodeGate *self, gint64 target, gint64 position)
 static void
 maybe_seek (FvcDecodeGate *self, guint p)
 {
-  guint threshold;
+  guint threshold = self->stream_seek_threshold;
   gint64 next, position;
 
-  GST_OBJECT_LOCK (self);
-  threshold = self->seek_threshold;
-  GST_OBJECT_UNLOCK (self);
   if (threshold == 0 || g_atomic_int_get (&self->seek_pending) || g_atomic_int_get (&self->seek_refused))
     return;
   next = fvc_decode_plan_next_fed (self->plan, p + 1);

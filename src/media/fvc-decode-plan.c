@@ -1,9 +1,12 @@
 /* fvc-decode-plan.c — merged keyframe→target spans with non-reference skipping (see header). */
 #include "fvc-decode-plan.h"
 
+#include <string.h>
+
 struct _FvcDecodePlan {
   guint n_packets;
   guint8 *feed;          /* per decode-order packet: 1 = feed */
+  gint32 *next_fed;      /* per packet: the first packet fed at or after it, -1 none */
   GArray *spans;         /* guint pairs: first, last (decode order, inclusive) */
   guint n_fed;
   guint span_union;
@@ -16,6 +19,7 @@ fvc_decode_plan_free (FvcDecodePlan *plan)
   if (plan == NULL)
     return;
   g_free (plan->feed);
+  g_free (plan->next_fed);
   g_array_unref (plan->spans);
   g_free (plan);
 }
@@ -80,6 +84,8 @@ fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n
 
   plan->n_packets = n;
   plan->feed = g_new0 (guint8, n);
+  plan->next_fed = g_new (gint32, MAX (n, 1));
+  memset (plan->next_fed, 0xff, sizeof (gint32) * MAX (n, 1));  /* -1: none, until filled below */
   plan->spans = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
   skip_nonref = skip_nonref && fvc_frame_index_has_ref_info (index);
 
@@ -112,6 +118,13 @@ fvc_decode_plan_new (const FvcFrameIndex *index, const guint64 *targets, guint n
       plan->last_packet = p;
     }
   }
+  /* The gate asks after every packet it drops whether the next fed one is far ahead: one pass
+   * from the end answers that for all of them. */
+  for (guint p = n, next = G_MAXUINT; p-- > 0;) {
+    if (plan->feed[p])
+      next = p;
+    plan->next_fed[p] = next == G_MAXUINT ? -1 : (gint32) next;
+  }
   return plan;
 }
 
@@ -139,10 +152,7 @@ fvc_decode_plan_get_last_packet (const FvcDecodePlan *plan)
 gint64
 fvc_decode_plan_next_fed (const FvcDecodePlan *plan, guint packet)
 {
-  for (guint p = packet; p < plan->n_packets; p++)
-    if (plan->feed[p])
-      return p;
-  return -1;
+  return packet < plan->n_packets ? plan->next_fed[packet] : -1;
 }
 
 guint

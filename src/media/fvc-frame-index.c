@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #define SIGNATURE_SPAN (64 * 1024)
+/* First line of an index file, with the format version (docs/formats.md). */
+#define FRAME_INDEX_MAGIC "fvc-frame-index 2"
 
 struct _FvcFrameIndex {
   gint ref_count;
@@ -530,7 +532,7 @@ append_time (GString *s, guint64 t)
 gboolean
 fvc_frame_index_save (const FvcFrameIndex *index, const char *index_file, GError **error)
 {
-  g_autoptr (GString) s = g_string_new ("fvc-frame-index 2\n");
+  g_autoptr (GString) s = g_string_new (FRAME_INDEX_MAGIC "\n");
   g_autofree char *dir = g_path_get_dirname (index_file);
 
   g_string_append_printf (s, "signature %s\n", index->signature);
@@ -661,7 +663,7 @@ fvc_frame_index_load (const char *index_file, GError **error)
   cursor = *text != '\0' ? text : NULL;
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
     lines[i] = next_line (&cursor);
-  if (lines[0] == NULL || strcmp (lines[0], "fvc-frame-index 2") != 0)
+  if (lines[0] == NULL || strcmp (lines[0], FRAME_INDEX_MAGIC) != 0)
     BAD ();
   line++;
   if (lines[line] == NULL || !g_str_has_prefix (lines[line], "signature "))
