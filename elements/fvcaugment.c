@@ -496,16 +496,17 @@ fvc_augment_sink_event (GstBaseTransform *trans, GstEvent *event)
       self->frames_in_clip = 0;
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM_STICKY: {
-      const GstStructure *s = gst_event_get_structure (event);
-      if (s != NULL && gst_structure_has_name (s, FVC_VIDEO_EVENT_NAME)) {
-        const char *path = gst_structure_get_string (s, "video-path");
-        self->video_has_seed = gst_structure_get_uint (s, "seed", &self->video_seed);
+      FvcVideoInfo video;
+      if (fvc_video_event_parse (event, &video)) {
+        self->video_has_seed = video.has_seed;
+        self->video_seed = video.seed;
         g_free (self->video_path);
-        self->video_path = (path != NULL && *path != '\0') ? g_strdup (path) : NULL;
+        self->video_path = (video.video_path != NULL && *video.video_path != '\0') ? g_strdup (video.video_path) : NULL;
         self->need_clip = TRUE;
         self->frames_in_clip = 0;
         GST_DEBUG_OBJECT (self, "video %s, seed %s%u", GST_STR_NULL (self->video_path),
                           self->video_has_seed ? "" : "(none) ", self->video_seed);
+        fvc_video_info_clear (&video);
       }
       break;
     }

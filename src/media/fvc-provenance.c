@@ -42,7 +42,7 @@ fvc_video_event_parse (GstEvent *event, FvcVideoInfo *info)
   info->video_path = g_strdup (gst_structure_get_string (s, "video-path"));
   info->label = -1;
   gst_structure_get_int (s, "label", &info->label);
-  gst_structure_get_uint (s, "seed", &info->seed);
+  info->has_seed = gst_structure_get_uint (s, "seed", &info->seed);
   gst_structure_get_uint64 (s, "total-frames", &info->total_frames);
   info->frame_indices = g_strdup (gst_structure_get_string (s, "frame-indices"));
   info->sampler = g_strdup (gst_structure_get_string (s, "sampler"));

@@ -41,6 +41,7 @@ typedef struct {
   char *video_path;
   int label;               /* -1 unknown */
   guint32 seed;
+  gboolean has_seed;       /* parse: the event carried a seed (fvcsample's always do) */
   guint64 total_frames;
   char *frame_indices;
   char *sampler;

@@ -45,7 +45,8 @@ rgb_frame (guint8 value, gint64 frame_index, guint position)
 static void
 push_video_event (GstHarness *h, const char *indices)
 {
-  FvcVideoInfo v = { (char *) "dir/v.mp4", 1, 77, 500, (char *) indices, (char *) "uniform", (char *) "skip" };
+  FvcVideoInfo v = { .video_path = (char *) "dir/v.mp4", .label = 1, .seed = 77, .total_frames = 500,
+                     .frame_indices = (char *) indices, .sampler = (char *) "uniform", .short_video = (char *) "skip" };
   FvcAugmentInfo a = { 2, 79, (char *) "size=2;v=1" };
   gst_harness_push_event (h, fvc_video_event_new (&v));
   gst_harness_push_event (h, fvc_augment_event_new (&a));
@@ -208,7 +209,8 @@ GST_START_TEST (test_sink_writes_clip_and_row)
   g_autoptr (FvcClip) clip = NULL;
   g_autoptr (FvcCache) cache = NULL;
   g_autoptr (GError) error = NULL;
-  FvcVideoInfo v = { (char *) "dir/v.mp4", 1, 77, 500, (char *) "10,20,30", (char *) "uniform", (char *) "skip" };
+  FvcVideoInfo v = { .video_path = (char *) "dir/v.mp4", .label = 1, .seed = 77, .total_frames = 500,
+                     .frame_indices = (char *) "10,20,30", .sampler = (char *) "uniform", .short_video = (char *) "skip" };
   FvcAugmentInfo a = { 0, 77, (char *) "size=2;v=1" };
   const FvcCacheRow *row;
   const guint8 *data;

@@ -127,6 +127,7 @@ GST_START_TEST (test_video_event)
       ck_assert_int_eq (info.label, 1);
       /* int(md5("videos/a b.mp4")[:8], 16) % 2**31, by /usr/bin/python3 hashlib */
       ck_assert_uint_eq (info.seed, 2093588016u);
+      ck_assert (info.has_seed);
       ck_assert_uint_eq (info.total_frames, 10);
       ck_assert_str_eq (info.frame_indices, "0,9");
       ck_assert_str_eq (info.sampler, "uniform");
