@@ -82,9 +82,12 @@ struct _FvcDecodeGate {
    * its flush and segment events (same seqnum) are swallowed here, so nothing downstream is
    * flushed: the decoder keeps its frames and the stream looks continuous. */
   guint32 seek_seqnum;        /* 0: none */
-  gint seek_pending;          /* atomic: a seek is under way */
-  gint seek_refused;          /* atomic: upstream cannot seek or refused; drop packets instead */
-  gint eos_held;              /* atomic: upstream's EOS came while a seek was pending, kept back */
+  /* Shared with the thread that sends the seek, under seek_lock (never held while an event
+   * travels). */
+  GMutex seek_lock;
+  gboolean seek_pending;      /* a seek is under way */
+  gboolean seek_refused;      /* upstream cannot seek or refused: drop packets instead */
+  gboolean eos_held;          /* upstream's EOS came while a seek was pending, kept back */
   gint64 seek_target;         /* packet the last seek aims at, checked on the first packet after */
   gboolean after_seek;
   gboolean seek_retried;      /* the last seek overshot once and was sent again, from earlier */
@@ -129,9 +132,11 @@ reset_state (FvcDecodeGate *self)
   self->last_fed = -1;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
   self->seek_seqnum = 0;
-  g_atomic_int_set (&self->seek_pending, 0);
-  g_atomic_int_set (&self->seek_refused, 0);
-  g_atomic_int_set (&self->eos_held, 0);
+  g_mutex_lock (&self->seek_lock);
+  self->seek_pending = FALSE;
+  self->seek_refused = FALSE;
+  self->eos_held = FALSE;
+  g_mutex_unlock (&self->seek_lock);
   self->seek_target = -1;
   self->after_seek = FALSE;
   self->seek_retried = FALSE;
@@ -139,6 +144,29 @@ reset_state (FvcDecodeGate *self)
   g_atomic_int_set (&self->seeks, 0);
   g_atomic_int_set (&self->packets_demuxed, 0);
   g_atomic_int_set (&self->packets_fed, 0);
+}
+
+/* Seeking is out for now: a seek is under way, or upstream cannot seek. */
+static gboolean
+seek_blocked (FvcDecodeGate *self)
+{
+  gboolean blocked;
+
+  g_mutex_lock (&self->seek_lock);
+  blocked = self->seek_pending || self->seek_refused;
+  g_mutex_unlock (&self->seek_lock);
+  return blocked;
+}
+
+static gboolean
+seek_was_refused (FvcDecodeGate *self)
+{
+  gboolean refused;
+
+  g_mutex_lock (&self->seek_lock);
+  refused = self->seek_refused;
+  g_mutex_unlock (&self->seek_lock);
+  return refused;
 }
 
 static void
@@ -213,7 +241,9 @@ decide_mode (FvcDecodeGate *self)
     }
     if (!seekable) {
       GST_INFO_OBJECT (self, "upstream cannot seek: packets between spans are read and dropped");
-      g_atomic_int_set (&self->seek_refused, 1);
+      g_mutex_lock (&self->seek_lock);
+      self->seek_refused = TRUE;
+      g_mutex_unlock (&self->seek_lock);
     }
   }
   GST_INFO_OBJECT (self, "plan: %u of %u packets in %u spans (span union %u, one seek per target: %" G_GUINT64_FORMAT ")",
@@ -227,24 +257,32 @@ send_seek (GstElement *element, gpointer user_data)
 {
   FvcDecodeGate *self = FVC_DECODE_GATE (element);
   GstEvent *seek = user_data;
+  gboolean release_eos;
 
   if (g_atomic_int_get ((gint *) &self->mode) == MODE_DONE) {
     /* The streaming thread got to the last planned packet first (the thread pool was slow):
      * nothing is needed any more, and a seek now would restart a demuxer the application may
      * be shutting down. */
-    g_atomic_int_set (&self->seek_pending, 0);
+    g_mutex_lock (&self->seek_lock);
+    self->seek_pending = FALSE;
+    g_mutex_unlock (&self->seek_lock);
     return;
   }
-  if (!gst_pad_push_event (self->sinkpad, gst_event_ref (seek))) {
-    /* Not seekable (or refused): packets keep coming in order and are dropped as before. */
-    GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
-    g_atomic_int_set (&self->seek_refused, 1);
-    g_atomic_int_set (&self->seek_pending, 0);
-    if (g_atomic_int_compare_and_exchange (&self->eos_held, 1, 0)) {
-      /* Upstream ended while we waited for this seek: the stream ends here after all. */
-      post_stats (self);
-      gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-    }
+  /* Taken: the flush it causes clears seek_pending (sink_event, FLUSH_STOP). */
+  if (gst_pad_push_event (self->sinkpad, gst_event_ref (seek)))
+    return;
+  /* Not seekable (or refused): packets keep coming in order and are dropped as before. */
+  GST_INFO_OBJECT (self, "seek refused upstream: dropping packets instead");
+  g_mutex_lock (&self->seek_lock);
+  self->seek_refused = TRUE;
+  self->seek_pending = FALSE;
+  release_eos = self->eos_held;
+  self->eos_held = FALSE;
+  g_mutex_unlock (&self->seek_lock);
+  if (release_eos) {
+    /* Upstream ended while we waited for this seek: the stream ends here after all. */
+    post_stats (self);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
   }
 }
 
@@ -273,7 +311,9 @@ start_seek (FvcDecodeGate *self, gint64 target, gint64 position)
 
   self->seek_seqnum = gst_util_seqnum_next ();
   self->seek_target = target;
-  g_atomic_int_set (&self->seek_pending, 1);
+  g_mutex_lock (&self->seek_lock);
+  self->seek_pending = TRUE;
+  g_mutex_unlock (&self->seek_lock);
   /* KEY_UNIT | SNAP_BEFORE: the demuxer starts at that keyframe or an earlier one; packets
    * before the target are recognised and dropped, so an early landing costs reading only. */
   seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
@@ -294,7 +334,7 @@ maybe_seek (FvcDecodeGate *self, guint p)
   guint threshold = self->stream_seek_threshold;
   gint64 next, position;
 
-  if (threshold == 0 || g_atomic_int_get (&self->seek_pending) || g_atomic_int_get (&self->seek_refused))
+  if (threshold == 0 || seek_blocked (self))
     return;
   next = fvc_decode_plan_next_fed (self->plan, p + 1);
   if (next < 0 || next - (gint64) p <= (gint64) threshold)
@@ -318,7 +358,7 @@ retry_seek_from_earlier (FvcDecodeGate *self)
 {
   gint64 position;
 
-  if (self->seek_retried || self->last_fed < 0 || g_atomic_int_get (&self->seek_refused))
+  if (self->seek_retried || self->last_fed < 0 || seek_was_refused (self))
     return FALSE;
   position = packet_stream_time (self, (guint) self->last_fed);
   if (position < 0)
@@ -381,7 +421,7 @@ fvc_decode_gate_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     goto unknown_packet;
   if (self->awaiting_retry) {
     /* Packets of the landing that overshot, until the second seek lands (or is refused). */
-    if (g_atomic_int_get (&self->seek_refused))
+    if (seek_was_refused (self))
       goto overshoot;
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
@@ -460,8 +500,10 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       if (ours) {
         self->after_seek = TRUE;
         self->awaiting_retry = FALSE;
-        g_atomic_int_set (&self->eos_held, 0);  /* the seek restarted the stream */
-        g_atomic_int_set (&self->seek_pending, 0);
+        g_mutex_lock (&self->seek_lock);
+        self->eos_held = FALSE;  /* the seek restarted the stream */
+        self->seek_pending = FALSE;
+        g_mutex_unlock (&self->seek_lock);
         gst_event_unref (event);
         return TRUE;
       }
@@ -484,18 +526,17 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       gst_event_unref (event); /* ours went first */
       return TRUE;
     }
-    if (g_atomic_int_get (&self->seek_pending)) {
-      /* The demuxer read to the end before our seek reached it: the seek will restart it (its
-       * flush clears this), or, refused, let the EOS go (send_seek). */
-      g_atomic_int_set (&self->eos_held, 1);
-      if (g_atomic_int_get (&self->seek_pending)) {
-        gst_event_unref (event);
-        return TRUE;
-      }
-      if (!g_atomic_int_compare_and_exchange (&self->eos_held, 1, 0)) {
-        gst_event_unref (event); /* send_seek took it in between and sent it */
-        return TRUE;
-      }
+    gboolean held;
+    /* The demuxer read to the end before our seek reached it: the seek will restart it (its
+     * flush clears eos_held), or, refused, let the EOS go (send_seek). */
+    g_mutex_lock (&self->seek_lock);
+    held = self->seek_pending;
+    if (held)
+      self->eos_held = TRUE;
+    g_mutex_unlock (&self->seek_lock);
+    if (held) {
+      gst_event_unref (event);
+      return TRUE;
     }
     post_stats (self);
   }
@@ -560,7 +601,10 @@ fvc_decode_gate_get_property (GObject *object, guint prop_id, GValue *value, GPa
 static void
 fvc_decode_gate_finalize (GObject *object)
 {
-  reset_state (FVC_DECODE_GATE (object));
+  FvcDecodeGate *self = FVC_DECODE_GATE (object);
+
+  reset_state (self);
+  g_mutex_clear (&self->seek_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -605,6 +649,7 @@ fvc_decode_gate_class_init (FvcDecodeGateClass *klass)
 static void
 fvc_decode_gate_init (FvcDecodeGate *self)
 {
+  g_mutex_init (&self->seek_lock);
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (self->sinkpad, GST_DEBUG_FUNCPTR (fvc_decode_gate_chain));
   gst_pad_set_event_function (self->sinkpad, GST_DEBUG_FUNCPTR (fvc_decode_gate_sink_event));

@@ -9,7 +9,9 @@
  *  - a landing made late on purpose (a probe loses the first 5 packets after it): exactly one
  *    more seek, from the last packet fed;
  *  - that second seek held back while the demuxer reads to the end of the file: the gate keeps
- *    the EOS back until the seek restarts the stream. */
+ *    the EOS back until the seek restarts the stream;
+ *  - that second seek held back, then refused upstream: the gate lets the EOS go, and the
+ *    pipeline stops with fvcsample's error instead of waiting for ever. */
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/check/gstcheck.h>
@@ -66,6 +68,8 @@ typedef struct {
   guint64 frames[N_TARGETS];
   GBytes *pixels[N_TARGETS];
   guint n_frames;
+  char *error;          /* the pipeline's error message, NULL when none */
+  gint64 elapsed_us;    /* PLAYING to the end of the stream (or to the pull timeout) */
 } GateRun;
 
 static void
@@ -73,6 +77,7 @@ gate_run_clear (GateRun *run)
 {
   for (guint i = 0; i < run->n_frames; i++)
     g_bytes_unref (run->pixels[i]);
+  g_free (run->error);
 }
 
 /* appsrc need-data: the file in 4 KiB pieces, then EOS. */
@@ -100,6 +105,7 @@ typedef struct _LateLanding LateLanding;
 static void late_landing_attach (LateLanding *late, GstElement *gate);
 static void slow_seeks_attach (GstElement *pipeline, guint *held);
 static guint *slow_seeks;  /* when set, run_pipeline holds each seek (counted here) for 300 ms */
+static gboolean refuse_second_seek;  /* with slow_seeks: the second seek is then refused upstream */
 
 /* @path read by filesrc, or pushed by an appsrc in stream mode when @from_stream; @late: a
  * probe on the gate's input that makes the first seek land late (or NULL). */
@@ -138,31 +144,43 @@ run_pipeline (const char *path, gboolean from_stream, LateLanding *late, GateRun
     late_landing_attach (late, gate);
   if (slow_seeks != NULL)
     slow_seeks_attach (pipeline, slow_seeks);
-  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   memset (run, 0, sizeof *run);
-  /* Until EOS, or an error (then nothing comes for a while and the bus says why). */
-  while ((s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 20 * GST_SECOND)) != NULL) {
-    GstBuffer *buf = gst_sample_get_buffer (s);
-    FvcFrameMeta *meta = fvc_buffer_get_frame_meta (buf);
-    GstMapInfo map;
-    fail_unless (run->n_frames < N_TARGETS, "more than %d frames came out", N_TARGETS);
-    fail_unless (meta != NULL, "a frame without FvcFrameMeta");
-    run->frames[run->n_frames] = meta->frame_index;
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    run->pixels[run->n_frames] = g_bytes_new (map.data, map.size);
-    gst_buffer_unmap (buf, &map);
-    run->n_frames++;
-    gst_sample_unref (s);
-  }
+  run->elapsed_us = g_get_monotonic_time ();
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  /* Until EOS, an error, or 20 s without either. */
   {
     g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-    g_autoptr (GstMessage) err = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    if (err != NULL) {
-      g_autoptr (GError) gerr = NULL;
-      gst_message_parse_error (err, &gerr, NULL);
-      fail ("pipeline error: %s", gerr->message);
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+    for (;;) {
+      GstBuffer *buf;
+      FvcFrameMeta *meta;
+      GstMapInfo map;
+      s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 50 * GST_MSECOND);
+      if (s == NULL) {
+        g_autoptr (GstMessage) err = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+        if (err != NULL) {
+          g_autoptr (GError) gerr = NULL;
+          gst_message_parse_error (err, &gerr, NULL);
+          run->error = g_strdup (gerr->message);
+          break;
+        }
+        if (gst_app_sink_is_eos (GST_APP_SINK (sink)) || g_get_monotonic_time () > deadline)
+          break;
+        continue;
+      }
+      buf = gst_sample_get_buffer (s);
+      meta = fvc_buffer_get_frame_meta (buf);
+      fail_unless (run->n_frames < N_TARGETS, "more than %d frames came out", N_TARGETS);
+      fail_unless (meta != NULL, "a frame without FvcFrameMeta");
+      run->frames[run->n_frames] = meta->frame_index;
+      gst_buffer_map (buf, &map, GST_MAP_READ);
+      run->pixels[run->n_frames] = g_bytes_new (map.data, map.size);
+      gst_buffer_unmap (buf, &map);
+      run->n_frames++;
+      gst_sample_unref (s);
     }
   }
+  run->elapsed_us = g_get_monotonic_time () - run->elapsed_us;
   g_object_get (gate, "seeks", &run->seeks, "packets-fed", &run->packets_fed, "packets-demuxed",
                 &run->packets_demuxed, NULL);
   gst_element_set_state (pipeline, GST_STATE_NULL);
@@ -185,6 +203,8 @@ GST_START_TEST (test_unseekable_upstream)
   fail_unless (make_video (), "ffmpeg could not make the test video");
   run_pipeline (video, FALSE, NULL, &from_file);
   run_pipeline (video_mkv, TRUE, NULL, &from_stream);
+  fail_unless (from_file.error == NULL, "pipeline error: %s", from_file.error);
+  fail_unless (from_stream.error == NULL, "pipeline error: %s", from_stream.error);
 
   fail_unless_equals_int (from_file.n_frames, N_TARGETS);
   fail_unless_equals_int (from_stream.n_frames, N_TARGETS);
@@ -287,6 +307,8 @@ GST_START_TEST (test_late_landing_seeks_again)
    * landing late. */
   run_pipeline (video_mkv, FALSE, NULL, &plain);
   run_pipeline (video_mkv, FALSE, &late, &landed_late);
+  fail_unless (plain.error == NULL, "pipeline error: %s", plain.error);
+  fail_unless (landed_late.error == NULL, "pipeline error: %s", landed_late.error);
 
   /* Two gaps (after frame 180, after frame 539): one seek each, plus one more from the last
    * packet fed after the first landed 5 packets past the keyframe it aimed at. */
@@ -318,8 +340,14 @@ slow_seek_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   guint *held = user_data;
 
   if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEEK) {
-    g_atomic_int_inc (held);
+    guint n = (guint) g_atomic_int_add (held, 1) + 1;
     g_usleep (300 * 1000);
+    if (refuse_second_seek && n == 2) {
+      /* A seek in bytes: matroskademux (pull mode) seeks in time only and says no. */
+      gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
+      info->data = gst_event_new_seek (1.0, GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 0,
+                                       GST_SEEK_TYPE_NONE, -1);
+    }
   }
   return GST_PAD_PROBE_OK;
 }
@@ -353,6 +381,8 @@ GST_START_TEST (test_eos_before_the_seek)
   slow_seeks = &held;
   run_pipeline (video_mkv, FALSE, &late, &slow);
   slow_seeks = NULL;
+  fail_unless (plain.error == NULL, "pipeline error: %s", plain.error);
+  fail_unless (slow.error == NULL, "pipeline error: %s", slow.error);
 
   fail_unless (held >= 2, "%u seeks sent", held);
   fail_unless (slow.seeks >= 2, "%" G_GUINT64_FORMAT " seeks", slow.seeks);
@@ -363,6 +393,40 @@ GST_START_TEST (test_eos_before_the_seek)
   }
   gate_run_clear (&plain);
   gate_run_clear (&slow);
+  g_mutex_clear (&late.lock);
+  g_cond_clear (&late.flushed);
+  remove_video ();
+}
+GST_END_TEST;
+
+GST_START_TEST (test_eos_then_seek_refused)
+{
+  LateLanding late = { 0 };
+  guint held = 0;
+  GateRun refused;
+
+  g_mutex_init (&late.lock);
+  g_cond_init (&late.flushed);
+  late.wait_seeks = 1;
+  fail_unless (make_video (), "ffmpeg could not make the test video");
+  /* As above, but upstream refuses the second seek after the demuxer has sent EOS: the frames
+   * from the first gap on cannot be had, and the EOS the gate kept back must go down so that
+   * fvcsample says so (without it nothing ends: the pull below waits 20 s and no error comes). */
+  slow_seeks = &held;
+  refuse_second_seek = TRUE;
+  run_pipeline (video_mkv, FALSE, &late, &refused);
+  slow_seeks = NULL;
+  refuse_second_seek = FALSE;
+
+  fail_unless_equals_int (held, 2);
+  fail_unless (refused.error != NULL, "no error after a refused seek (%u frames, %" G_GINT64_FORMAT " ms)",
+               refused.n_frames, refused.elapsed_us / 1000);
+  fail_unless (strstr (refused.error, "the stream ended before frame 360") != NULL, "%s", refused.error);
+  /* 0 and 180 came before the first gap. */
+  fail_unless_equals_int (refused.n_frames, 2);
+  fail_unless (refused.elapsed_us < 10 * G_USEC_PER_SEC, "%" G_GINT64_FORMAT " ms to the end",
+               refused.elapsed_us / 1000);
+  gate_run_clear (&refused);
   g_mutex_clear (&late.lock);
   g_cond_clear (&late.flushed);
   remove_video ();
@@ -380,6 +444,7 @@ fvcdecodegate_suite (void)
   tcase_add_test (tc, test_unseekable_upstream);
   tcase_add_test (tc, test_late_landing_seeks_again);
   tcase_add_test (tc, test_eos_before_the_seek);
+  tcase_add_test (tc, test_eos_then_seek_refused);
   return s;
 }
 
