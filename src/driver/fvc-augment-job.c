@@ -264,6 +264,16 @@ shared_decoder_options (FvcAugmentJobShared *shared, GstElementFactory *decoder)
   return options;
 }
 
+/* The text of pipelines/@name.pipeline, read the first time it is asked for into @slot.
+ * (transfer none) */
+static const char *
+shared_template (char **slot, const char *name, GError **error)
+{
+  if (*slot == NULL)
+    *slot = fvc_pipeline_load_template (name, error);
+  return *slot;
+}
+
 /* One augment-branch.pipeline per clip (the base clip, then each augmentation), filled again
  * only when the size, the number of augmentations or the cache directory change. */
 static const char *
@@ -271,14 +281,13 @@ shared_branches (FvcAugmentJobShared *shared, const FvcAugmentJobConfig *cfg, co
 {
   g_autofree char *wanted = g_strdup_printf ("%u %u %s", cfg->size, cfg->augmentations, cache_dir);
   g_autoptr (GString) branches = NULL;
+  const char *branch_template;
 
   if (shared->branches != NULL && strcmp (shared->branches_for, wanted) == 0)
     return shared->branches;
-  if (shared->branch_template == NULL) {
-    shared->branch_template = fvc_pipeline_load_template ("augment-branch", error);
-    if (shared->branch_template == NULL)
-      return NULL;
-  }
+  branch_template = shared_template (&shared->branch_template, "augment-branch", error);
+  if (branch_template == NULL)
+    return NULL;
   branches = g_string_new (NULL);
   for (int a = -1; a < (int) cfg->augmentations; a++) {
     g_autoptr (GHashTable) bvars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -287,7 +296,7 @@ shared_branches (FvcAugmentJobShared *shared, const FvcAugmentJobConfig *cfg, co
     set_var (bvars, "size", g_strdup_printf ("%u", cfg->size));
     set_var (bvars, "augmentations", g_strdup_printf ("%u", cfg->augmentations));
     set_quoted (bvars, "cache", cache_dir);
-    branch = fvc_pipeline_fill (shared->branch_template, bvars, error);
+    branch = fvc_pipeline_fill (branch_template, bvars, error);
     if (branch == NULL)
       return NULL;
     g_string_append_printf (branches, "%s ", branch);
@@ -317,6 +326,7 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   guint n_frames;
   FvcCompleteness completeness;
   GstElement *pipeline, *sample;
+  const char *augment_template;
 
   if (shared == NULL)
     shared = own_shared;
@@ -366,12 +376,10 @@ fvc_augment_job_build (const FvcAugmentJobConfig *cfg, const FvcVideoEntry *entr
   set_quoted (vars, "index_dir", index_dir);
   set_var (vars, "plan", g_strdup (cfg->plan ? "true" : "false"));
   set_var (vars, "branches", g_strdup (branches));
-  if (shared->augment_template == NULL) {
-    shared->augment_template = fvc_pipeline_load_template ("augment", error);
-    if (shared->augment_template == NULL)
-      return NULL;
-  }
-  pipeline = fvc_pipeline_launch_text ("augment", shared->augment_template, vars, error);
+  augment_template = shared_template (&shared->augment_template, "augment", error);
+  if (augment_template == NULL)
+    return NULL;
+  pipeline = fvc_pipeline_launch_text ("augment", augment_template, vars, error);
   if (pipeline == NULL)
     return NULL;
   /* fvcsample takes the index checked above instead of loading it again from index-dir (one
