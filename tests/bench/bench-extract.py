@@ -19,7 +19,9 @@ a time, its decoder on both cores, as the Python reference decodes one video at 
 10 s vs a 60 s 1080p video, --jobs 1) and the decoder threading choice (both cores on one video
 vs one core each on two videos).
 
-Usage: bench-extract.py [--workdir DIR] [--repeat 5] [--markdown OUT.md] [--quick]
+Usage: bench-extract.py [--workdir DIR] [--repeat 5] [--markdown OUT.md] [--quick] [--only TEXT]
+(--only: just the files whose label contains TEXT, e.g. "360p", without the memory and thread
+tables: more rounds of one comparison in the same time).
 The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data) with ffmpeg.
 """
 import argparse
@@ -146,11 +148,19 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--markdown")
     ap.add_argument("--quick", action="store_true", help="shorter videos, one repeat (a smoke run)")
+    ap.add_argument("--only", help="only the files whose label contains this text; no memory/thread tables")
     args = ap.parse_args()
     if args.quick:
         args.repeat = 1
+    # Absolute: the index CSVs written here name the videos, and fvc-stream resolves a relative
+    # path against the CSV's own directory.
+    args.workdir = os.path.abspath(args.workdir)
     os.makedirs(args.workdir, exist_ok=True)
     files, long_1080 = make_videos(args.workdir, args.quick)
+    if args.only:
+        files = {label: path for label, path in files.items() if args.only in label}
+        if not files:
+            sys.exit(f"bench-extract: no file's label contains {args.only!r}")
     lines = []
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
@@ -198,6 +208,9 @@ def main():
                         f"peak RSS {f[2] / p[2]:.2f} of Python's")
     lines.append("")
     lines += [f"- {v}" for v in verdicts]
+    if args.only:
+        finish(lines, args.markdown)
+        return
 
     # Memory bounds (issue 3): --jobs 1 so that one pipeline is alive at a time.
     ten = files["1080p x264 defaults"]
@@ -233,10 +246,14 @@ def main():
     lines.append(f"| --jobs 1 --decoder-threads 2 | {a[0]:.2f} | {a[1]:.2f} | {a[2]:.0f} |")
     lines.append(f"| --jobs 2 --decoder-threads 1 | {b[0]:.2f} | {b[1]:.2f} | {b[2]:.0f} |")
 
+    finish(lines, args.markdown)
+
+
+def finish(lines, markdown):
     text = "\n".join(lines) + "\n"
     print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
+    if markdown:
+        with open(markdown, "w") as f:
             f.write(text)
 
 
