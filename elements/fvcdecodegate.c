@@ -522,11 +522,12 @@ fvc_decode_gate_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   }
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gboolean held;
+
     if (self->mode == MODE_DONE) {
       gst_event_unref (event); /* ours went first */
       return TRUE;
     }
-    gboolean held;
     /* The demuxer read to the end before our seek reached it: the seek will restart it (its
      * flush clears eos_held), or, refused, let the EOS go (send_seek). */
     g_mutex_lock (&self->seek_lock);
