@@ -25,7 +25,8 @@ vs one core each on two videos).
 Usage: bench-extract.py [--workdir DIR] [--repeat 5] [--markdown OUT.md] [--quick] [--only TEXT]
 (--only: just the files whose label contains TEXT, e.g. "360p", without the memory and thread
 tables: more rounds of one comparison in the same time).
-The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data) with ffmpeg.
+The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data under meson, else
+/tmp/fvc-bench-data) with ffmpeg.
 """
 import argparse
 import json
@@ -36,6 +37,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -162,7 +164,11 @@ def median_of(fn, repeat):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workdir", default=os.path.join(os.environ.get("FVC_BUILD_ROOT", "."), "bench-data"))
+    # Never the current directory: run from a checkout, that would put ~70 MB of videos into it.
+    build_root = os.environ.get("FVC_BUILD_ROOT")
+    default_work = (os.path.join(build_root, "bench-data") if build_root
+                    else os.path.join(tempfile.gettempdir(), "fvc-bench-data"))
+    ap.add_argument("--workdir", default=default_work)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--markdown")
     ap.add_argument("--quick", action="store_true", help="shorter videos, one repeat (a smoke run)")
