@@ -511,20 +511,15 @@ conv_plan_init (CpuBackend *cb, ConvPlan *p, GError **error)
   dnnl_convolution_desc_t cd;
   dnnl_memory_desc_t wei_any, dst_any, bias_md;
   const dnnl_memory_desc_t *q;
-  dnnl_dim_t ot = d->t + 2 * d->pad[0] - d->kernel[0] + 1;
-  dnnl_dim_t oh = d->h + 2 * d->pad[1] - d->kernel[1] + 1;
-  dnnl_dim_t ow = d->w + 2 * d->pad[2] - d->kernel[2] + 1;
   dnnl_dim_t wdims[5] = { d->out_c, d->c, d->kernel[0], d->kernel[1], d->kernel[2] };
-  dnnl_dim_t ddims[5] = { d->n, d->out_c, ot, oh, ow };
+  dnnl_dim_t ddims[5];
   dnnl_dim_t bdims[1] = { d->out_c };
   dnnl_dims_t strides = { 1, 1, 1 };
   dnnl_dims_t pad = { d->pad[0], d->pad[1], d->pad[2] };
   gsize fwd_scratch, bwd_scratch_a = 0, bwd_scratch_b = 0;
 
-  if (ot < 1 || oh < 1 || ow < 1) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "conv3d: kernel larger than the padded input");
+  if (!fvc_plan_desc_out_dims (d, ddims, error))
     return FALSE;
-  }
   desc_src_md (d, &p->src_md, error);
   if (!md_plain (&p->wei_user_md, 5, wdims, error) || !md_any (&wei_any, 5, wdims, error) ||
       !md_any (&dst_any, 5, ddims, error) || !md_plain (&bias_md, 1, bdims, error))
@@ -603,11 +598,8 @@ conv_plan_init (CpuBackend *cb, ConvPlan *p, GError **error)
     }
   }
 
-  p->pub.out_dims[0] = d->n;
-  p->pub.out_dims[1] = d->out_c;
-  p->pub.out_dims[2] = ot;
-  p->pub.out_dims[3] = oh;
-  p->pub.out_dims[4] = ow;
+  for (int i = 0; i < 5; i++)
+    p->pub.out_dims[i] = (guint) ddims[i];
   p->pub.dst_layout = &p->dst_layout;
   p->pub.dst_bytes = dnnl_memory_desc_get_size (&p->dst_md);
   p->pub.workspace_bytes = p->wei_fwd_bytes;
@@ -626,15 +618,12 @@ pool_plan_init (CpuBackend *cb, PoolPlan *p, GError **error)
   dnnl_pooling_v2_desc_t pd;
   dnnl_memory_desc_t src_md, dst_any;
   const dnnl_memory_desc_t *q;
-  dnnl_dim_t ot = d->t / d->kernel[0], oh = d->h / d->kernel[1], ow = d->w / d->kernel[2];
-  dnnl_dim_t ddims[5] = { d->n, d->c, ot, oh, ow };
+  dnnl_dim_t ddims[5];
   dnnl_dims_t kernel = { d->kernel[0], d->kernel[1], d->kernel[2] };
   dnnl_dims_t zero = { 0, 0, 0 };
 
-  if (ot < 1 || oh < 1 || ow < 1) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "maxpool3d: kernel larger than the input");
+  if (!fvc_plan_desc_out_dims (d, ddims, error))
     return FALSE;
-  }
   desc_src_md (d, &src_md, error);
   if (!md_any (&dst_any, 5, ddims, error))
     return FALSE;
@@ -658,11 +647,8 @@ pool_plan_init (CpuBackend *cb, PoolPlan *p, GError **error)
     if (!mem_new (cb, &p->diff_dst, &p->dst_layout.md, error) || !mem_new (cb, &p->diff_src, &src_md, error))
       return FALSE;
   }
-  p->pub.out_dims[0] = d->n;
-  p->pub.out_dims[1] = d->c;
-  p->pub.out_dims[2] = ot;
-  p->pub.out_dims[3] = oh;
-  p->pub.out_dims[4] = ow;
+  for (int i = 0; i < 5; i++)
+    p->pub.out_dims[i] = (guint) ddims[i];
   p->pub.dst_layout = &p->dst_layout;
   p->pub.dst_bytes = dnnl_memory_desc_get_size (&p->dst_layout.md);
   p->pub.workspace_bytes = align_up (p->ws_bytes);

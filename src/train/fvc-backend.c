@@ -151,6 +151,36 @@ fvc_precision_from_name (const char *name, FvcPrecision *out)
 }
 
 gboolean
+fvc_plan_desc_out_dims (const FvcPlanDesc *d, gint64 out_dims[5], GError **error)
+{
+  const guint in[3] = { d->t, d->h, d->w };
+
+  out_dims[0] = d->n;
+  out_dims[1] = d->kind == FVC_OP_CONV3D ? d->out_c : d->c;
+  if (d->kind == FVC_OP_AVGPOOL_GLOBAL) {
+    out_dims[2] = out_dims[3] = out_dims[4] = 1;
+    return TRUE;
+  }
+  for (int i = 0; i < 3; i++) {
+    /* In 64 bits: the guint fields would wrap below zero. */
+    gint64 padded = (gint64) in[i] + (d->kind == FVC_OP_CONV3D ? 2 * (gint64) d->pad[i] : 0);
+    if (d->kernel[i] == 0) {
+      g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "%s: empty kernel",
+                   d->kind == FVC_OP_CONV3D ? "conv3d" : "maxpool3d");
+      return FALSE;
+    }
+    if (padded < d->kernel[i]) {
+      g_set_error_literal (error, FVC_ERROR, FVC_ERROR_INVALID, d->kind == FVC_OP_CONV3D
+                           ? "conv3d: kernel larger than the padded input" : "maxpool3d: kernel larger than the input");
+      return FALSE;
+    }
+    /* Convolution: stride 1. Max pooling: stride = window, no padding, the rest dropped. */
+    out_dims[2 + i] = d->kind == FVC_OP_CONV3D ? padded - d->kernel[i] + 1 : padded / d->kernel[i];
+  }
+  return TRUE;
+}
+
+gboolean
 fvc_backend_submit (FvcBackend *be, GError **error)
 {
   return be->submit == NULL || be->submit (be, error);

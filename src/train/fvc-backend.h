@@ -45,6 +45,12 @@ typedef struct {
   gboolean need_src_grad;    /* conv: compute dL/dx (FALSE for the first layer) */
 } FvcPlanDesc;
 
+/* The output (N, C', T', H', W') of the operation @desc describes — convolution T + 2p - k + 1,
+ * max pooling floor (T / k), global average pooling 1 — as every backend sizes its plan.
+ * FALSE (FVC_ERROR_INVALID, naming the operation) when the window does not fit the (padded)
+ * input. */
+gboolean fvc_plan_desc_out_dims (const FvcPlanDesc *desc, gint64 out_dims[5], GError **error);
+
 /* The public part of a plan; backends embed it first in their own struct. */
 typedef struct {
   FvcPlanDesc desc;

@@ -2,7 +2,8 @@
  * reference, itself checked against float64 finite differences in tests/train/test-layers.c) on
  * seeded random inputs: input normalisation, conv3d (forward, dx, dw, db), ReLU, max pooling
  * (cuDNN and the own kernel), global average pooling, linear (cuBLAS and the fused uint8 path),
- * BCE and hinge losses, gradient accumulation, AdamW.
+ * BCE and hinge losses, gradient accumulation, AdamW; and the plans' output shapes (pinned) and
+ * refusals of windows larger than their input.
  *
  * Tolerances (rel = ||gpu - cpu|| / ||cpu||):
  *   exact (bitwise)  normalisation, ReLU, max pooling, hinge, accumulation, AdamW: the same
@@ -16,6 +17,7 @@
 #include "gpu-util.h"
 
 #include "fvc-backend-cuda.h"
+#include "fvc-error.h"
 #include "fvc-layers.h"
 #include "fvc-optim.h"
 
@@ -649,8 +651,54 @@ test_describe (void)
   fvc_backend_free (be);
 }
 
+/* The CUDA plans size their outputs with fvc_plan_desc_out_dims, as the CPU ones: the same
+ * dimensions for fitting windows (worked out by hand), the same refusal for windows that do
+ * not fit. */
+static void
+test_plan_shapes (void)
+{
+  static const struct {
+    FvcPlanDesc d;
+    gint64 want[5];     /* n < 0: refused */
+  } shapes[] = {
+    { { .kind = FVC_OP_CONV3D, .n = 2, .c = 3, .t = 4, .h = 4, .w = 5, .out_c = 7, .kernel = { 3, 3, 3 },
+        .pad = { 0, 1, 1 } }, { 2, 7, 2, 4, 5 } },
+    { { .kind = FVC_OP_MAXPOOL3D, .n = 3, .c = 8, .t = 3, .h = 5, .w = 7, .kernel = { 1, 2, 2 } }, { 3, 8, 3, 2, 3 } },
+    { { .kind = FVC_OP_AVGPOOL_GLOBAL, .n = 4, .c = 16, .t = 6, .h = 7, .w = 7 }, { 4, 16, 1, 1, 1 } },
+    { { .kind = FVC_OP_CONV3D, .n = 1, .c = 3, .t = 1, .h = 4, .w = 4, .out_c = 2, .kernel = { 3, 3, 3 },
+        .pad = { 0, 1, 1 } }, { -1 } },
+    { { .kind = FVC_OP_MAXPOOL3D, .n = 1, .c = 3, .t = 1, .h = 1, .w = 4, .kernel = { 1, 2, 2 } }, { -1 } },
+  };
+  g_autoptr (GError) error = NULL;
+  FvcBackend *be = fvc_backend_new (FVC_DEVICE_CUDA, &error);
+
+  if (be == NULL) {
+    gpu_fail ("cuda backend: %s", error->message);
+    return;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++) {
+    g_autoptr (GError) e = NULL;
+    FvcPlan *plan = be->plan_new (be, &shapes[i].d, &e);
+    if (shapes[i].want[0] < 0) {
+      if (plan != NULL || !g_error_matches (e, FVC_ERROR, FVC_ERROR_INVALID))
+        gpu_fail ("plan %u: a window larger than its input was not refused", i);
+    } else if (plan == NULL) {
+      gpu_fail ("plan %u: %s", i, e ? e->message : "?");
+    } else {
+      for (int k = 0; k < 5; k++)
+        if (plan->out_dims[k] != shapes[i].want[k])
+          gpu_fail ("plan %u: output dimension %d is %u, not %" G_GINT64_FORMAT, i, k, plan->out_dims[k],
+                    shapes[i].want[k]);
+    }
+    if (plan != NULL)
+      be->plan_free (be, plan);
+  }
+  fvc_backend_free (be);
+}
+
 static const GpuCase cases[] = {
   { "describe", test_describe },
+  { "plan-shapes", test_plan_shapes },
   { "normalize", test_normalize },
   { "conv3d-fp32", test_conv_fp32 },
   { "conv3d-tf32", test_conv_tf32 },

@@ -635,6 +635,71 @@ START_TEST (test_loss)
 }
 END_TEST
 
+/* A window that does not fit its (padded) input is refused with a message naming the
+ * operation; the guint arithmetic once wrapped instead (t 1, kernel 3, no padding: an output
+ * of 2^32 - 1 frames, handed to oneDNN). */
+START_TEST (test_plan_window_too_large)
+{
+  static const struct {
+    FvcPlanDesc d;
+    const char *message;
+  } cases[] = {
+    { { .kind = FVC_OP_CONV3D, .n = 1, .c = 3, .t = 1, .h = 4, .w = 4, .out_c = 2, .kernel = { 3, 3, 3 },
+        .pad = { 0, 1, 1 } }, "conv3d: kernel larger than the padded input" },
+    { { .kind = FVC_OP_CONV3D, .n = 1, .c = 3, .t = 4, .h = 2, .w = 4, .out_c = 2, .kernel = { 1, 5, 3 },
+        .pad = { 0, 1, 1 } }, "conv3d: kernel larger than the padded input" },
+    { { .kind = FVC_OP_MAXPOOL3D, .n = 1, .c = 3, .t = 1, .h = 1, .w = 4, .kernel = { 1, 2, 2 } },
+      "maxpool3d: kernel larger than the input" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *error = NULL;
+    gint64 dims[5];
+    FvcPlan *plan = be->plan_new (be, &cases[i].d, &error);
+
+    ck_assert_msg (plan == NULL, "case %u: a plan was made", i);
+    FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, cases[i].message);
+    g_clear_error (&error);
+    ck_assert (!fvc_plan_desc_out_dims (&cases[i].d, dims, &error));
+    FVC_ASSERT_ERROR (error, FVC_ERROR_INVALID, cases[i].message);
+    g_clear_error (&error);
+  }
+}
+END_TEST
+
+/* Output sizes, worked out by hand: stride-1 convolution T + 2p - k + 1; max pooling with stride
+ * = window, floor(T / k); global average pooling 1. */
+START_TEST (test_plan_out_dims)
+{
+  static const struct {
+    FvcPlanDesc d;
+    gint64 want[5];
+  } cases[] = {
+    { { .kind = FVC_OP_CONV3D, .n = 2, .c = 3, .t = 4, .h = 4, .w = 5, .out_c = 7, .kernel = { 3, 3, 3 },
+        .pad = { 0, 1, 1 } }, { 2, 7, 2, 4, 5 } },
+    { { .kind = FVC_OP_CONV3D, .n = 1, .c = 3, .t = 6, .h = 112, .w = 112, .out_c = 32, .kernel = { 1, 3, 3 },
+        .pad = { 0, 1, 1 } }, { 1, 32, 6, 112, 112 } },
+    { { .kind = FVC_OP_MAXPOOL3D, .n = 3, .c = 8, .t = 3, .h = 5, .w = 7, .kernel = { 1, 2, 2 } }, { 3, 8, 3, 2, 3 } },
+    { { .kind = FVC_OP_AVGPOOL_GLOBAL, .n = 4, .c = 128, .t = 6, .h = 28, .w = 28 }, { 4, 128, 1, 1, 1 } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *error = NULL;
+    gint64 dims[5];
+    FvcPlan *plan;
+
+    ck_assert_msg (fvc_plan_desc_out_dims (&cases[i].d, dims, &error), "case %u: %s", i, error->message);
+    for (int k = 0; k < 5; k++)
+      ck_assert_int_eq (dims[k], cases[i].want[k]);
+    plan = be->plan_new (be, &cases[i].d, &error);
+    ck_assert_msg (plan != NULL, "case %u: %s", i, error ? error->message : "?");
+    for (int k = 0; k < 5; k++)
+      ck_assert_int_eq (plan->out_dims[k], cases[i].want[k]);
+    be->plan_free (be, plan);
+  }
+}
+END_TEST
+
 static Suite *
 layers_suite (void)
 {
@@ -649,6 +714,8 @@ layers_suite (void)
   tcase_add_loop_test (tc, test_pool, 0, 4);
   tcase_add_test (tc, test_linear);
   tcase_add_loop_test (tc, test_loss, 0, 2);
+  tcase_add_test (tc, test_plan_window_too_large);
+  tcase_add_test (tc, test_plan_out_dims);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -711,19 +711,19 @@ static gboolean
 conv_plan_try (CudaBackend *cb, ConvPlan *p, ConvFormat f, GError **error)
 {
   const FvcPlanDesc *d = &p->base.pub.desc;
-  const gint64 ot = d->t + 2 * d->pad[0] - d->kernel[0] + 1;
-  const gint64 oh = d->h + 2 * d->pad[1] - d->kernel[1] + 1;
-  const gint64 ow = d->w + 2 * d->pad[2] - d->kernel[2] + 1;
+  gint64 od[5];
   /* Tensor-core kernels for channels-last bf16 want channels in multiples of 8. */
   const gint64 cpad = f.type == FVC_CUK_BF16 && f.order == FVC_CUK_NDHWC ? (d->c + 7) / 8 * 8 : d->c;
   FvcCudnnConvDesc cd = { 0 };
   gsize ws_in, ws_w, tmp, partial;
 
+  if (!fvc_plan_desc_out_dims (d, od, error))
+    return FALSE;
   p->src = shape5 ((gint64[]) { d->n, d->c, d->t, d->h, d->w }, d->src_layout);
   p->in = (FvcCukShape) { f.type, f.order, d->n, cpad, d->t, d->h, d->w };
   p->wuser = (FvcCukShape) { FVC_CUK_F32, FVC_CUK_NCDHW, d->out_c, d->c, d->kernel[0], d->kernel[1], d->kernel[2] };
   p->wc = (FvcCukShape) { f.type, f.order, d->out_c, cpad, d->kernel[0], d->kernel[1], d->kernel[2] };
-  p->out = (FvcCukShape) { f.type, f.order, d->n, d->out_c, ot, oh, ow };
+  p->out = (FvcCukShape) { f.type, f.order, od[0], od[1], od[2], od[3], od[4] };
   p->convert_in = p->src.type != p->in.type || p->src.order != p->in.order || p->src.c != p->in.c;
   p->convert_w = f.type != FVC_CUK_F32 || f.order != FVC_CUK_NCDHW || cpad != d->c;
 
@@ -762,11 +762,8 @@ conv_plan_try (CudaBackend *cb, ConvPlan *p, ConvFormat f, GError **error)
   p->scr_tmp_off = align_up (fvc_cudnn_conv_get_workspace (p->conv));
   p->scr_partial_off = p->scr_tmp_off + align_up (tmp);
 
-  p->base.pub.out_dims[0] = d->n;
-  p->base.pub.out_dims[1] = d->out_c;
-  p->base.pub.out_dims[2] = ot;
-  p->base.pub.out_dims[3] = oh;
-  p->base.pub.out_dims[4] = ow;
+  for (int i = 0; i < 5; i++)
+    p->base.pub.out_dims[i] = (guint) od[i];
   p->base.pub.dst_layout = layout_for (f.type, f.order);
   p->base.pub.dst_bytes = shape_bytes (&p->out);
   p->base.pub.workspace_bytes = ws_in + ws_w;
@@ -786,12 +783,10 @@ conv_plan_init (CudaBackend *cb, ConvPlan *p, GError **error)
   ConvFormat formats[3];
   guint n = 0;
   g_autoptr (GString) why = g_string_new (NULL);
+  gint64 od[5];
 
-  if (d->t + 2 * d->pad[0] < d->kernel[0] || d->h + 2 * d->pad[1] < d->kernel[1] ||
-      d->w + 2 * d->pad[2] < d->kernel[2]) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "conv3d: kernel larger than the padded input");
+  if (!fvc_plan_desc_out_dims (d, od, error))
     return FALSE;
-  }
   switch (cb->parent.precision) {
   case FVC_PRECISION_BF16:
     formats[n++] = (ConvFormat) { FVC_CUK_BF16, cb->bf16_order, FALSE };
@@ -824,21 +819,19 @@ static gboolean
 pool_plan_init (CudaBackend *cb, PoolPlan *p, GError **error)
 {
   const FvcPlanDesc *d = &p->base.pub.desc;
-  const gint64 ot = d->t / d->kernel[0], oh = d->h / d->kernel[1], ow = d->w / d->kernel[2];
+  gint64 od[5];
 
-  if (ot < 1 || oh < 1 || ow < 1) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_INVALID, "maxpool3d: kernel larger than the input");
+  if (!fvc_plan_desc_out_dims (d, od, error))
     return FALSE;
-  }
   if (d->kernel[0] * d->kernel[1] * d->kernel[2] > 256) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_UNSUPPORTED, "maxpool3d: windows of more than 256 elements");
     return FALSE;
   }
   p->xs = shape5 ((gint64[]) { d->n, d->c, d->t, d->h, d->w }, d->src_layout);
   p->ys = p->xs;
-  p->ys.t = ot;
-  p->ys.h = oh;
-  p->ys.w = ow;
+  p->ys.t = od[2];
+  p->ys.h = od[3];
+  p->ys.w = od[4];
   for (int i = 0; i < 3; i++)
     p->kernel[i] = d->kernel[i];
   if (cb->pool_cudnn) {
@@ -856,11 +849,8 @@ pool_plan_init (CudaBackend *cb, PoolPlan *p, GError **error)
   } else {
     g_snprintf (p->base.describe, sizeof p->base.describe, "kernel %s", layout_name (d->src_layout));
   }
-  p->base.pub.out_dims[0] = d->n;
-  p->base.pub.out_dims[1] = d->c;
-  p->base.pub.out_dims[2] = ot;
-  p->base.pub.out_dims[3] = oh;
-  p->base.pub.out_dims[4] = ow;
+  for (int i = 0; i < 5; i++)
+    p->base.pub.out_dims[i] = (guint) od[i];
   p->base.pub.dst_layout = d->src_layout;
   p->base.pub.dst_bytes = shape_bytes (&p->ys);
   p->base.pub.workspace_bytes = p->pool ? 0 : align_up ((gsize) fvc_cuk_shape_numel (&p->ys));
@@ -874,11 +864,13 @@ static gboolean
 gap_plan_init (CudaBackend *cb, GapPlan *p, GError **error)
 {
   const FvcPlanDesc *d = &p->base.pub.desc;
+  gint64 od[5];
 
+  if (!fvc_plan_desc_out_dims (d, od, error))
+    return FALSE;
   p->xs = shape5 ((gint64[]) { d->n, d->c, d->t, d->h, d->w }, d->src_layout);
-  p->base.pub.out_dims[0] = d->n;
-  p->base.pub.out_dims[1] = d->c;
-  p->base.pub.out_dims[2] = p->base.pub.out_dims[3] = p->base.pub.out_dims[4] = 1;
+  for (int i = 0; i < 5; i++)
+    p->base.pub.out_dims[i] = (guint) od[i];
   p->base.pub.dst_layout = NULL;
   p->base.pub.dst_bytes = (gsize) d->n * d->c * sizeof (float);
   p->base.pub.workspace_bytes = 0;
