@@ -453,20 +453,32 @@ fvc_frame_index_build (const char *path, GError **error)
 
 /* ---- cache file --------------------------------------------------------------------------------- */
 
+/* Size and modification time (ns) of @path: the first two fields of its signature. */
+static gboolean
+file_stamp (const char *path, gint64 *size, gint64 *mtime_ns, GError **error)
+{
+  GStatBuf sb;
+
+  if (g_stat (path, &sb) != 0) {
+    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  *size = (gint64) sb.st_size;
+  *mtime_ns = (gint64) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  return TRUE;
+}
+
 char *
 fvc_file_signature (const char *path, GError **error)
 {
-  GStatBuf sb;
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_MD5);
   g_autofree guint8 *buf = g_malloc (SIGNATURE_SPAN);
   FILE *f;
   gsize n;
-  gint64 mtime_ns;
+  gint64 size, mtime_ns;
 
-  if (g_stat (path, &sb) != 0) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open: %s", path, g_strerror (errno));
+  if (!file_stamp (path, &size, &mtime_ns, error))
     return NULL;
-  }
   f = fopen (path, "rb");
   if (f == NULL) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open: %s", path, g_strerror (errno));
@@ -474,14 +486,12 @@ fvc_file_signature (const char *path, GError **error)
   }
   n = fread (buf, 1, SIGNATURE_SPAN, f);
   g_checksum_update (sum, buf, n);
-  if (sb.st_size > SIGNATURE_SPAN && fseeko (f, -(off_t) MIN (sb.st_size - SIGNATURE_SPAN, SIGNATURE_SPAN), SEEK_END) == 0) {
+  if (size > SIGNATURE_SPAN && fseeko (f, -(off_t) MIN (size - SIGNATURE_SPAN, SIGNATURE_SPAN), SEEK_END) == 0) {
     n = fread (buf, 1, SIGNATURE_SPAN, f);
     g_checksum_update (sum, buf, n);
   }
   fclose (f);
-  mtime_ns = (gint64) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  return g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s", (gint64) sb.st_size, mtime_ns,
-                          g_checksum_get_string (sum));
+  return g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s", size, mtime_ns, g_checksum_get_string (sum));
 }
 
 gboolean
@@ -489,13 +499,10 @@ fvc_frame_index_check_file (const FvcFrameIndex *index, const char *path, GError
 {
   const char *sig = index->signature ? index->signature : "";
   char *end = NULL;
-  gint64 size, mtime_ns, file_mtime_ns;
-  GStatBuf sb;
+  gint64 size, mtime_ns, file_size, file_mtime_ns;
 
-  if (g_stat (path, &sb) != 0) {
-    g_set_error (error, FVC_ERROR, FVC_ERROR_IO, "%s: cannot open: %s", path, g_strerror (errno));
+  if (!file_stamp (path, &file_size, &file_mtime_ns, error))
     return FALSE;
-  }
   /* The signature starts "<size> <mtime-ns> ". */
   size = g_ascii_strtoll (sig, &end, 10);
   if (end == sig || *end != ' ') {
@@ -508,13 +515,12 @@ fvc_frame_index_check_file (const FvcFrameIndex *index, const char *path, GError
     g_set_error (error, FVC_ERROR, FVC_ERROR_MISMATCH, "%s: the frame index given has no usable signature", path);
     return FALSE;
   }
-  file_mtime_ns = (gint64) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  if (size != (gint64) sb.st_size || mtime_ns != file_mtime_ns) {
+  if (size != file_size || mtime_ns != file_mtime_ns) {
     g_set_error (error, FVC_ERROR, FVC_ERROR_MISMATCH,
                  "%s: the frame index given (%u frames) was made from a file of %" G_GINT64_FORMAT " bytes, mtime %"
                  G_GINT64_FORMAT " ns; this file has %" G_GINT64_FORMAT " bytes, mtime %" G_GINT64_FORMAT
                  " ns (an index of another file, or the file changed)", path, index->packets->len, size, mtime_ns,
-                 (gint64) sb.st_size, file_mtime_ns);
+                 file_size, file_mtime_ns);
     return FALSE;
   }
   return TRUE;
