@@ -12,6 +12,23 @@
 
 #include <stdio.h>
 
+/* One line per packet in decode order; with a plan, whether the decoder is fed it (what the
+ * decode-floor benchmark replays with libavcodec alone). */
+static void
+print_packets (const FvcFrameIndex *index, const FvcDecodePlan *plan)
+{
+  guint n = fvc_frame_index_get_n_frames (index);
+
+  printf ("  packet  frame  pts-ns  dts-ns  flags  bytes  plan\n");
+  for (guint i = 0; i < n; i++) {
+    const FvcPacket *p = fvc_frame_index_get_packet (index, i);
+    printf ("  %6u %6u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s%s %u %s\n", i, p->frame,
+            p->pts == FVC_TIME_NONE ? -1 : (gint64) p->pts, p->dts == FVC_TIME_NONE ? -1 : (gint64) p->dts,
+            (p->flags & FVC_PACKET_KEYFRAME) ? "K" : "-", (p->flags & FVC_PACKET_NONREF) ? "n" : "r", p->size,
+            plan == NULL ? "-" : fvc_decode_plan_feeds (plan, i) ? "feed" : "skip");
+  }
+}
+
 gboolean
 fvc_cmd_probe (int argc, char **argv, GError **error)
 {
@@ -24,7 +41,7 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     { "num-frames", 'n', 0, G_OPTION_ARG_INT, &num_frames, "Frames per clip (default 6)", "N" },
     { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy, "uniform (default) or random-segment", "NAME" },
     { "frames", 0, 0, G_OPTION_ARG_STRING, &frames_text, "Explicit frame numbers instead, e.g. 0,60,120", "LIST" },
-    { "packets", 0, 0, G_OPTION_ARG_NONE, &packets, "List every packet (decode order)", NULL },
+    { "packets", 0, 0, G_OPTION_ARG_NONE, &packets, "List every packet (decode order) and whether the plan feeds it", NULL },
     { NULL },
   };
   gboolean all_ok = TRUE;
@@ -83,16 +100,6 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
             completeness.promised_ns / 1e9, completeness.present_ns / 1e9,
             completeness.complete ? "" : " (INCOMPLETE: cut file or lying header)",
             fvc_frame_index_is_timed (index) ? "yes" : "no", fvc_frame_index_has_ref_info (index) ? "yes" : "no");
-    if (packets) {
-      printf ("  packet  frame  pts-ns  dts-ns  flags  bytes\n");
-      for (guint i = 0; i < n_frames; i++) {
-        const FvcPacket *p = fvc_frame_index_get_packet (index, i);
-        printf ("  %6u %6u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s%s %u\n", i, p->frame,
-                p->pts == FVC_TIME_NONE ? -1 : (gint64) p->pts, p->dts == FVC_TIME_NONE ? -1 : (gint64) p->dts,
-                (p->flags & FVC_PACKET_KEYFRAME) ? "K" : "-", (p->flags & FVC_PACKET_NONREF) ? "n" : "r", p->size);
-      }
-    }
-
     spec.seed = fvc_seed_from_path (argv[a]);
     n = fvc_sample_spec_count (&spec);
     targets = g_new (guint64, n);
@@ -105,6 +112,8 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
     printf ("  targets: %s\n", targets_text);
     if (!fvc_frame_index_is_timed (index)) {
       printf ("  plan: none (no usable timestamps): every frame up to the last target is decoded\n");
+      if (packets)
+        print_packets (index, NULL);
       continue;
     }
     plan = fvc_decode_plan_new (index, targets, n, TRUE);
@@ -117,6 +126,8 @@ fvc_cmd_probe (int argc, char **argv, GError **error)
       fvc_decode_plan_get_span (plan, s, &first, &last);
       printf ("    span %u: packets %u..%u (decode order)\n", s, first, last);
     }
+    if (packets)
+      print_packets (index, plan);
   }
   if (!all_ok)
     g_set_error (error, FVC_ERROR, FVC_ERROR_PARTIAL, "some videos could not be probed");

@@ -8,7 +8,9 @@ keyframe at or before it to it, in decode order, spans merged. In an open GOP a 
 before its keyframe (a leading B-frame) references the GOP before it, so its span starts at the
 keyframe before (without that frame 179 of the open-GOP file decodes to garbage: the bound
 has to be one that a correct decoder can meet). The pipeline's own counters
-(fvcdecodegate: packets fed; fvcsample: frames decoded) are then held against that bound.
+(fvcdecodegate: packets fed; fvcsample: frames decoded) are then held against that bound. The
+packets `fvc-stream probe --packets` marks "feed" (what the decoding-floor benchmark replays)
+must be as many as the gate fed and all inside the union's spans.
 """
 import os
 import re
@@ -54,7 +56,13 @@ def union_from_ffprobe(path):
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
-    return n, targets, sum(b - a + 1 for a, b in merged)
+    return n, targets, merged
+
+
+def probe_feeds(path):
+    """Decode-order positions `fvc-stream probe --packets` says the plan feeds."""
+    out = run([os.environ["FVC_STREAM"], "probe", "--packets", "--num-frames", str(N_TARGETS), path]).stdout
+    return [int(line.split()[0]) for line in out.splitlines() if line.endswith(" feed")]
 
 
 def counters(path):
@@ -83,8 +91,15 @@ def main():
         for name, frames, params, bframes in CASES:
             path = os.path.join(work, name + ".mp4")
             make(path, frames, params)
-            n, targets, union = union_from_ffprobe(path)
+            n, targets, spans = union_from_ffprobe(path)
+            union = sum(b - a + 1 for a, b in spans)
             fed, decoded, passed = counters(path)
+            listed = probe_feeds(path)
+            if len(listed) != fed:
+                failures.append(f"{name}: probe --packets marks {len(listed)} packets feed, the gate fed {fed}")
+            outside = [i for i in listed if not any(a <= i <= b for a, b in spans)]
+            if outside:
+                failures.append(f"{name}: probe --packets feeds packets outside the spans {spans}: {outside[:5]}")
             print(f"{name}: {n} packets, targets {targets}: union {union}, fed {fed}, decoded {decoded}, used {passed}")
             if fed > union + 4:
                 failures.append(f"{name}: fed {fed} > union {union} + 4")
