@@ -7,7 +7,11 @@ three kinds (x264 defaults, one long GOP: keyint 250 scenecut off, short GOP: ke
   * fvc-stream augment (the whole process, start-up included),
   * the old pipeline rewritten faithfully (tests/bench/python_reference.py, PyAV + torch, timed
     after its imports),
-  * ffmpeg decoding the whole file (-f null).
+  * ffmpeg decoding the whole file (-f null),
+  * the decoding floor (tests/bench/decode_floor.py): libavcodec alone, one thread, fed exactly
+    the packets fvc-stream's plan feeds. Its CPU time shared by every core is the least wall time
+    a video can take in a batch here, so Python's time over it is the ceiling on the speed-up any
+    implementation can reach on this machine; both are reported per file.
 Runs the tools in --repeat interleaved rounds (each round runs every tool once, so a slow spell
 of a shared machine hits them alike) and reports the medians of wall time, CPU time (user +
 sys), peak RSS and frames decoded; speed-ups are the median, and range, of the per-round ratios. The Python reference's time excludes its interpreter start-up and imports (PyAV loads
@@ -149,6 +153,20 @@ def ffmpeg_once(video):
     return wall, cpu, rss, frames
 
 
+def floor_once(work, video):
+    """The decoding floor (decode_floor.py): libavcodec alone on the packets the plan feeds."""
+    listing = os.path.join(work, os.path.basename(video) + ".packets.txt")
+    if not os.path.exists(listing):
+        probe = subprocess.run([FVC, "probe", "--packets", "--num-frames", "6", video], capture_output=True,
+                               text=True, check=True)
+        with open(listing, "w") as f:
+            f.write(probe.stdout)
+    _, _, _, out = run_measured([PY, os.path.join(HERE, "decode_floor.py"), video, listing])
+    r = json.loads(out.strip().splitlines()[-1])
+    # No peak RSS: the process holds every demuxed packet of the file, which the floor is not about.
+    return r["wall_s"], r["cpu_s"], float("nan"), r["pictures_decoded"]
+
+
 def fvc_marginal(work, video, extra=(), copies=10):
     """Per-video wall and CPU seconds of fvc-stream augment in a batch (start-up excluded)."""
     links = marginal_links(work, video, copies)
@@ -208,6 +226,7 @@ def main():
                 "p": python_once(args.workdir, [video]),
                 "pm": python_marginal(args.workdir, video),
                 "g": ffmpeg_once(video),
+                "d": floor_once(args.workdir, video),
             })
         med = {k: tuple(statistics.median(r[k][i] for r in rounds) for i in range(4)) for k in rounds[0]}
 
@@ -224,9 +243,11 @@ def main():
                           ("m1", "fvc-stream augment, per video in a batch (--jobs 1)"),
                           ("p", "Python reference (PyAV+torch), one video, after imports"),
                           ("pm", "Python reference, per video in a batch (one process)"),
-                          ("g", "ffmpeg full decode")):
+                          ("g", "ffmpeg full decode"),
+                          ("d", "decoding floor: libavcodec alone on the plan's packets, 1 thread")):
             r = med[key]
-            lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {r[2]:.0f} | {int(r[3])} | "
+            rss = "-" if r[2] != r[2] else f"{r[2]:.0f}"
+            lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {rss} | {int(r[3])} | "
                          f"{fmt(ratio('p', key))} | {fmt(ratio('pm', key))} |")
         vs_ffmpeg = ratio("g", "f")
         verdicts.append(f"{label}: fvc {fmt(ratio('p', 'm'))} the Python reference's per-video speed "
@@ -235,6 +256,16 @@ def main():
                         f"counting fvc-stream's start-up), {vs_ffmpeg[0]:.2f}x ({vs_ffmpeg[1]:.2f}-{vs_ffmpeg[2]:.2f}) "
                         f"ffmpeg full decode's counting that start-up, {ratio('g', 'm')[0]:.2f}x in a batch; "
                         f"peak RSS {f[2] / p[2]:.2f} of Python's")
+        # The ceiling: no batch can take less wall time per video than the floor's CPU time spread
+        # over every core, so Python's time over that bounds any implementation's speed-up here.
+        cores = os.cpu_count()
+        ceiling = sorted(r["p"][0] / (r["d"][1] / cores) for r in rounds)
+        over_floor = sorted(r["m"][1] / r["d"][1] for r in rounds)
+        verdicts.append(f"{label}: ceiling on this machine {statistics.median(ceiling):.1f}x "
+                        f"({ceiling[0]:.1f}-{ceiling[-1]:.1f}) the Python reference's speed (its one-video wall "
+                        f"time over the decoding floor's CPU time shared by {cores} cores); fvc-stream's CPU per "
+                        f"video in a batch is {statistics.median(over_floor):.2f}x ({over_floor[0]:.2f}-"
+                        f"{over_floor[-1]:.2f}) the floor's")
     lines.append("")
     lines += [f"- {v}" for v in verdicts]
     if args.only:
