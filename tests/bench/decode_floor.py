@@ -25,8 +25,8 @@ import av
 
 
 def planned_packets(packets_txt):
-    """Decode-order positions the plan feeds, from a `probe --packets` listing."""
-    fed = []
+    """(decode-order positions the plan feeds, packets listed) from a `probe --packets` listing."""
+    fed, listed = [], 0
     in_table = False
     for line in open(packets_txt):
         fields = line.split()
@@ -35,11 +35,13 @@ def planned_packets(packets_txt):
             if fields[-1] != "plan":
                 sys.exit(f"{packets_txt}: no plan column (an fvc-stream older than decode_floor.py?)")
             continue
-        if in_table and len(fields) == 7 and fields[0].isdigit() and fields[6] == "feed":
-            fed.append(int(fields[0]))
+        if in_table and len(fields) == 7 and fields[0].isdigit():
+            listed += 1
+            if fields[6] == "feed":
+                fed.append(int(fields[0]))
     if not fed:
         sys.exit(f"{packets_txt}: the plan feeds no packet (no plan for this video?)")
-    return fed
+    return fed, listed
 
 
 def main():
@@ -49,15 +51,15 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
 
-    fed = planned_packets(args.packets_txt)
+    fed, listed = planned_packets(args.packets_txt)
     with av.open(args.video) as container:
         stream = container.streams.video[0]
         codec_name = stream.codec_context.name
         extradata = stream.codec_context.extradata
         # Decode order, empty end-of-stream packets left out: the numbering of `probe --packets`.
         packets = [p for p in container.demux(stream) if p.size]
-    if fed[-1] >= len(packets):
-        sys.exit(f"{args.video}: the plan names packet {fed[-1]}, the file has {len(packets)}")
+    if listed != len(packets):  # the positions would name other packets
+        sys.exit(f"{args.video}: fvc-stream's index lists {listed} packets, PyAV demuxes {len(packets)}")
     chosen = [packets[i] for i in fed]
 
     runs = []
