@@ -66,9 +66,14 @@ def ffmpeg(*args):
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
+def durations(quick):
+    """Seconds of (the three 1080p files, the 360p file, the long 1080p file of the memory table)."""
+    return (4, 15, 20) if quick else (10, 60, 60)
+
+
 def make_videos(work, quick):
     src = ["-f", "lavfi", "-i"]
-    sec = 4 if quick else 10
+    sec, sec_360p, sec_long = durations(quick)
     files = {
         "1080p x264 defaults": ("1080p_default.mp4", f"testsrc2=size=1920x1080:rate=30:duration={sec}", []),
         "1080p one long GOP (keyint 250, no scenecut)": (
@@ -76,7 +81,7 @@ def make_videos(work, quick):
             ["-x264-params", "keyint=250:scenecut=0"]),
         "1080p short GOP (keyint 30)": ("1080p_shortgop.mp4", f"testsrc2=size=1920x1080:rate=30:duration={sec}",
                                         ["-x264-params", "keyint=30"]),
-        "360p 60 s x264 defaults": ("360p_60s.mp4", f"testsrc2=size=640x360:rate=30:duration={15 if quick else 60}", []),
+        f"360p {sec_360p} s x264 defaults": ("360p_60s.mp4", f"testsrc2=size=640x360:rate=30:duration={sec_360p}", []),
     }
     for _, (name, lavfi, extra) in files.items():
         path = os.path.join(work, name)
@@ -87,7 +92,7 @@ def make_videos(work, quick):
     long_path = os.path.join(work, "1080p_60s.mp4")
     if not os.path.exists(long_path):
         print("making 1080p_60s.mp4 ...", file=sys.stderr)
-        ffmpeg(*src, f"testsrc2=size=1920x1080:rate=30:duration={20 if quick else 60}", "-pix_fmt", "yuv420p",
+        ffmpeg(*src, f"testsrc2=size=1920x1080:rate=30:duration={sec_long}", "-pix_fmt", "yuv420p",
                "-c:v", "libx264", "-preset", "veryfast", long_path + ".tmp.mp4")
         os.rename(long_path + ".tmp.mp4", long_path)
     return {k: os.path.join(work, v[0]) for k, v in files.items()}, long_path
@@ -189,11 +194,14 @@ def main():
     ap.add_argument("--workdir", default=default_work)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--markdown")
-    ap.add_argument("--quick", action="store_true", help="shorter videos, one repeat (a smoke run)")
+    ap.add_argument("--quick", action="store_true", help="shorter videos (made in WORKDIR/quick), one repeat: a smoke run")
     ap.add_argument("--only", help="only the files whose label contains this text; no memory/thread tables")
     args = ap.parse_args()
     if args.quick:
         args.repeat = 1
+        # Its shorter videos keep the full run's file names: a folder of their own, or a later
+        # full run in the same folder would measure them.
+        args.workdir = os.path.join(args.workdir, "quick")
     # Absolute: the index CSVs written here name the videos, and fvc-stream resolves a relative
     # path against the CSV's own directory.
     args.workdir = os.path.abspath(args.workdir)
@@ -288,11 +296,12 @@ def main():
     lines.append("")
     lines.append("| memory (fvc-stream augment --jobs 1) | peak RSS MB | wall s |")
     lines.append("|---|---|---|")
-    lines.append(f"| 1 video, 1080p 10 s | {one[2]:.1f} | {one[0]:.2f} |")
-    lines.append(f"| 50 videos, 1080p 10 s | {fifty[2]:.1f} | {fifty[0]:.2f} |")
-    lines.append(f"| 1 video, 1080p 60 s | {longr[2]:.1f} | {longr[0]:.2f} |")
+    sec, _, sec_long = durations(args.quick)
+    lines.append(f"| 1 video, 1080p {sec} s | {one[2]:.1f} | {one[0]:.2f} |")
+    lines.append(f"| 50 videos, 1080p {sec} s | {fifty[2]:.1f} | {fifty[0]:.2f} |")
+    lines.append(f"| 1 video, 1080p {sec_long} s | {longr[2]:.1f} | {longr[0]:.2f} |")
     lines.append("")
-    lines.append(f"- 50 vs 1 video: {100 * (fifty[2] / one[2] - 1):+.1f} %; 60 s vs 10 s: "
+    lines.append(f"- 50 vs 1 video: {100 * (fifty[2] / one[2] - 1):+.1f} %; {sec_long} s vs {sec} s: "
                  f"{100 * (longr[2] / one[2] - 1):+.1f} % (bound: within 15 %); 1080p peak under 150 MB: "
                  f"{'yes' if max(one[2], fifty[2], longr[2]) < 150 else 'NO'}")
 
@@ -301,7 +310,7 @@ def main():
     a = median_of(lambda: fvc_once(args.workdir, four, ["--jobs", "1", "--decoder-threads", "2"]), args.repeat)
     b = median_of(lambda: fvc_once(args.workdir, four, ["--jobs", "2", "--decoder-threads", "1"]), args.repeat)
     lines.append("")
-    lines.append("| 4 videos, 1080p 10 s | wall s | CPU s | peak RSS MB |")
+    lines.append(f"| 4 videos, 1080p {sec} s | wall s | CPU s | peak RSS MB |")
     lines.append("|---|---|---|---|")
     lines.append(f"| --jobs 1 --decoder-threads 2 | {a[0]:.2f} | {a[1]:.2f} | {a[2]:.0f} |")
     lines.append(f"| --jobs 2 --decoder-threads 1 | {b[0]:.2f} | {b[1]:.2f} | {b[2]:.0f} |")
