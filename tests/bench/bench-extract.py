@@ -160,12 +160,13 @@ def ffmpeg_once(video):
 
 def floor_once(work, video):
     """The decoding floor (decode_floor.py): libavcodec alone on the packets the plan feeds."""
+    # Listed afresh each time (~0.05 s: probe reuses the cached frame index), so a regenerated
+    # video can never be replayed with another file's plan.
     listing = os.path.join(work, os.path.basename(video) + ".packets.txt")
-    if not os.path.exists(listing):
-        probe = subprocess.run([FVC, "probe", "--packets", "--num-frames", "6", video], capture_output=True,
-                               text=True, check=True)
-        with open(listing, "w") as f:
-            f.write(probe.stdout)
+    probe = subprocess.run([FVC, "probe", "--packets", "--num-frames", "6", video], capture_output=True,
+                           text=True, check=True)
+    with open(listing, "w") as f:
+        f.write(probe.stdout)
     _, _, _, out = run_measured([PY, os.path.join(HERE, "decode_floor.py"), video, listing])
     r = json.loads(out.strip().splitlines()[-1])
     # No peak RSS: the process holds every demuxed packet of the file, which the floor is not about.
