@@ -333,6 +333,7 @@ typedef struct {
 struct _FvcAugmentScratch {
   int width, height;
   float *plane;                      /* width * height * 3: blur's horizontal pass */
+  float *line;                       /* width * 3: blur's vertical sums of one row */
   float *kernel;                     /* blur weights, [0..radius] */
   int kernel_cap;
 
@@ -370,6 +371,7 @@ fvc_augment_scratch_new (int width, int height)
   sc->width = width;
   sc->height = height;
   sc->plane = g_new (float, (gsize) width * height * 3);
+  sc->line = g_new (float, (gsize) width * 3);
   sc->kernel_cap = MIN (MAX (width, height), (int) ceil (3.0 * FVC_AUGMENT_MAX_BLUR_SIGMA)) + 1;
   sc->kernel = g_new (float, sc->kernel_cap);
   /* Worst case of a baseline JPEG (TurboJPEG's tjBufSize bound for 4:4:4), so libjpeg's memory
@@ -397,6 +399,7 @@ fvc_augment_scratch_free (FvcAugmentScratch *sc)
   jpeg_destroy_decompress (&sc->dinfo);
   g_free (sc->jpeg_buf);
   g_free (sc->kernel);
+  g_free (sc->line);
   g_free (sc->plane);
   g_free (sc);
 }
@@ -497,13 +500,45 @@ round_u8 (float v)
   return (guint8) CLAMP (v, 0.0f, 255.0f);
 }
 
+/* Horizontal pass of one row for the columns [x0, x1), which must have all their taps inside the
+ * row: no mirroring. Tap by tap over the whole run (the same sums, in the same order, as the
+ * per-column loop of the border columns). */
+static void
+blur_row_interior (const guint8 *row, float *out, int x0, int x1, const float *k, int radius)
+{
+  const int j0 = x0 * 3, j1 = x1 * 3;
+
+  for (int j = j0; j < j1; j++)
+    out[j] = k[0] * row[j];
+  for (int i = 1; i <= radius; i++) {
+    const int d = 3 * i;
+    const float w = k[i];
+    for (int j = j0; j < j1; j++)
+      out[j] += w * (row[j - d] + row[j + d]);
+  }
+}
+
+/* Horizontal pass of one row for the columns [x0, x1), mirroring taps that fall outside. */
+static void
+blur_row_border (const guint8 *row, float *out, int x0, int x1, int width, const float *k, int radius)
+{
+  for (int x = x0; x < x1; x++)
+    for (int c = 0; c < 3; c++) {
+      float acc = k[0] * row[x * 3 + c];
+      for (int i = 1; i <= radius; i++)
+        acc += k[i] * (row[reflect (x - i, width) * 3 + c] + row[reflect (x + i, width) * 3 + c]);
+      out[x * 3 + c] = acc;
+    }
+}
+
 void
 fvc_augment_blur_rgb (guint8 *rgb, int width, int height, int stride, double sigma,
                       FvcAugmentScratch *sc)
 {
-  int radius;
+  const gsize line = (gsize) width * 3;
+  int radius, inner0, inner1;
   double total = 0.0;
-  float *k, *plane;
+  float *k, *plane, *acc;
 
   g_return_if_fail (sc != NULL && width <= sc->width && height <= sc->height);
   if (!(sigma > 0.0))
@@ -515,35 +550,39 @@ fvc_augment_blur_rgb (guint8 *rgb, int width, int height, int stride, double sig
     return;
   k = sc->kernel;
   plane = sc->plane;
+  acc = sc->line;
   for (int i = 0; i <= radius; i++)
     total += (i == 0 ? 1.0 : 2.0) * exp (-(double) i * i / (2.0 * sigma * sigma));
   for (int i = 0; i <= radius; i++)
     k[i] = (float) (exp (-(double) i * i / (2.0 * sigma * sigma)) / total);
 
-  /* Horizontal pass into the float plane. */
+  /* Horizontal pass into the float plane. Columns closer than radius to an edge mirror their
+   * taps; the ones between need no index arithmetic. */
+  inner0 = MIN (radius, width);
+  inner1 = MAX (inner0, width - radius);
   for (int y = 0; y < height; y++) {
     const guint8 *row = rgb + (gsize) y * stride;
-    float *out = plane + (gsize) y * width * 3;
-    for (int x = 0; x < width; x++) {
-      for (int c = 0; c < 3; c++) {
-        float acc = k[0] * row[x * 3 + c];
-        for (int i = 1; i <= radius; i++)
-          acc += k[i] * (row[reflect (x - i, width) * 3 + c] + row[reflect (x + i, width) * 3 + c]);
-        out[x * 3 + c] = acc;
-      }
-    }
+    float *out = plane + (gsize) y * line;
+    blur_row_border (row, out, 0, inner0, width, k, radius);
+    blur_row_interior (row, out, inner0, inner1, k, radius);
+    blur_row_border (row, out, inner1, width, width, k, radius);
   }
-  /* Vertical pass back into the frame. */
+  /* Vertical pass back into the frame, a row at a time: each tap adds a pair of mirrored rows
+   * to the whole line. Per value the sum is the same, in the same order, as tap by tap. */
   for (int y = 0; y < height; y++) {
     guint8 *row = rgb + (gsize) y * stride;
-    const float *mid = plane + (gsize) y * width * 3;
-    for (int x = 0; x < width * 3; x++) {
-      float acc = k[0] * mid[x];
-      for (int i = 1; i <= radius; i++)
-        acc += k[i] * (plane[(gsize) reflect (y - i, height) * width * 3 + x]
-                       + plane[(gsize) reflect (y + i, height) * width * 3 + x]);
-      row[x] = round_u8 (acc);
+    const float *mid = plane + (gsize) y * line;
+    for (gsize x = 0; x < line; x++)
+      acc[x] = k[0] * mid[x];
+    for (int i = 1; i <= radius; i++) {
+      const float *up = plane + (gsize) reflect (y - i, height) * line;
+      const float *down = plane + (gsize) reflect (y + i, height) * line;
+      const float w = k[i];
+      for (gsize x = 0; x < line; x++)
+        acc[x] += w * (up[x] + down[x]);
     }
+    for (gsize x = 0; x < line; x++)
+      row[x] = round_u8 (acc[x]);
   }
 }
 
