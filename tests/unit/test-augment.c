@@ -541,11 +541,11 @@ START_TEST (test_blur_border)
 END_TEST
 
 /* The cached bytes of a blurred clip are fixed by the arithmetic, not just by the kernel: float
- * weights k[i] = (float) (g(i) / (g(0) + 2 (g(1) + ... + g(r)))) in double, a horizontal pass into floats, then a
- * vertical pass, each value summed as k[0] v + k[1] (pair 1) + ... + k[r] (pair r) in float with
- * mirrored taps, rounded half up. A scalar pixel-by-pixel rendering of exactly that must give the
- * same bytes, whatever loop order the kernel uses to get there (odd sizes: the interior run and
- * both borders, radii up to a whole side). */
+ * weights k[i] = (float) (g(i) / (g(0) + 2 (g(1) + ... + g(r)))) computed in double, a
+ * horizontal pass into floats, then a vertical pass, each value summed in float as
+ * k[0] v + k[1] (pair 1) + ... + k[r] (pair r) with mirrored taps, rounded half up. A scalar
+ * pixel-by-pixel rendering of exactly that must give the same bytes, whatever loop order the
+ * kernel uses to get there. */
 static void
 ref_blur_scalar (const Img *src, Img *dst, double sigma)
 {
