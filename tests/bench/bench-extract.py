@@ -11,7 +11,11 @@ three kinds (x264 defaults, one long GOP: keyint 250 scenecut off, short GOP: ke
   * the decoding floor (tests/bench/decode_floor.py): libavcodec alone, one thread, fed exactly
     the packets fvc-stream's plan feeds. Its CPU time shared by every core is the least wall time
     a video can take in a batch here, so Python's time over it is the ceiling on the speed-up any
-    implementation can reach on this machine; both are reported per file.
+    implementation can reach on this machine; both are reported per file;
+  * with --skip-output-shim, an experiment: fvc-stream in a batch with skip-output-shim.c
+    preloaded, so that the decoder outputs only the sampled pictures (what a decoder element of
+    our own could save at most: the copy of every reference picture out of libav, and pushing
+    it downstream). Checked first to give byte-identical clips.
 Runs the tools in --repeat interleaved rounds (each round runs every tool once, so a slow spell
 of a shared machine hits them alike) and reports the medians of wall time, CPU time (user +
 sys), peak RSS and frames decoded; speed-ups are the median, and range, of the per-round ratios. The Python reference's time excludes its interpreter start-up and imports (PyAV loads
@@ -27,6 +31,7 @@ like fvc-stream's start-up), the fair partner of fvc-stream's batch figure. Then
 vs one core each on two videos).
 
 Usage: bench-extract.py [--workdir DIR] [--repeat 5] [--markdown OUT.md] [--quick] [--only TEXT]
+                        [--skip-output-shim build/tests/bench/skip-output-shim.so]
 (--only: just the files whose label contains TEXT, e.g. "360p", without the memory and thread
 tables: more rounds of one comparison in the same time).
 The videos are generated once into --workdir (default: $FVC_BUILD_ROOT/bench-data under meson, else
@@ -105,14 +110,14 @@ def write_index(path, videos):
             f.write(f"{v},{i % 2}\n")
 
 
-def fvc_once(work, videos, extra=()):
+def fvc_once(work, videos, extra=(), env=None, cache_name="cache"):
     index = os.path.join(work, "index.csv")
-    cache = os.path.join(work, "cache")
+    cache = os.path.join(work, cache_name)
     shutil.rmtree(cache, ignore_errors=True)
     write_index(index, videos)
     cmd = [FVC, "augment", "--index", index, "--cache", cache, "--num-frames", "6", "--size", "112",
            "--augmentations", "1", *extra]
-    wall, cpu, rss, out = run_measured(cmd)
+    wall, cpu, rss, out = run_measured(cmd, env)
     m = re.search(r"(\d+) decoded, (\d+) used", out)
     decoded = int(m.group(1)) if m else -1
     if "0 failed" not in out:
@@ -158,8 +163,9 @@ def ffmpeg_once(video):
     return wall, cpu, rss, frames
 
 
-def floor_once(work, video):
-    """The decoding floor (decode_floor.py): libavcodec alone on the packets the plan feeds."""
+def plan_listing(work, video):
+    """`fvc-stream probe --packets` of @video (the extraction's sampling), written to a file in
+    @work: (its path, its text)."""
     # Listed afresh each time (~0.05 s: probe reuses the cached frame index), so a regenerated
     # video can never be replayed with another file's plan.
     listing = os.path.join(work, os.path.basename(video) + ".packets.txt")
@@ -167,18 +173,60 @@ def floor_once(work, video):
                            text=True, check=True)
     with open(listing, "w") as f:
         f.write(probe.stdout)
+    return listing, probe.stdout
+
+
+def target_pts(listing_text):
+    """The PTS (ns) of the sampled frames, from a plan listing: its "targets:" line names frame
+    numbers, its packet table gives each frame's PTS."""
+    targets = re.search(r"^\s*targets: ([\d,]+)$", listing_text, re.M)
+    if not targets:
+        raise RuntimeError("probe --packets printed no targets line")
+    wanted = {int(t) for t in targets.group(1).split(",")}
+    pts = {}
+    for line in listing_text.splitlines():
+        fields = line.split()
+        if len(fields) == 7 and fields[0].isdigit() and int(fields[1]) in wanted:
+            pts[int(fields[1])] = fields[2]
+    if set(pts) != wanted:
+        raise RuntimeError(f"probe --packets lists no PTS for frames {sorted(wanted - set(pts))}")
+    return ",".join(pts[t] for t in sorted(pts))
+
+
+def floor_once(work, video):
+    """The decoding floor (decode_floor.py): libavcodec alone on the packets the plan feeds."""
+    listing, _ = plan_listing(work, video)
     _, _, _, out = run_measured([PY, os.path.join(HERE, "decode_floor.py"), video, listing])
     r = json.loads(out.strip().splitlines()[-1])
     # No peak RSS: the process holds every demuxed packet of the file, which the floor is not about.
     return r["wall_s"], r["cpu_s"], float("nan"), r["pictures_decoded"]
 
 
-def fvc_marginal(work, video, extra=(), copies=10):
+def fvc_marginal(work, video, extra=(), copies=10, env=None):
     """Per-video wall and CPU seconds of fvc-stream augment in a batch (start-up excluded)."""
     links = marginal_links(work, video, copies)
-    one = fvc_once(work, links[:1], list(extra))
-    many = fvc_once(work, links, list(extra))
+    one = fvc_once(work, links[:1], list(extra), env)
+    many = fvc_once(work, links, list(extra), env)
     return (many[0] - one[0]) / (copies - 1), (many[1] - one[1]) / (copies - 1), many[2], one[3]
+
+
+def skip_output_env(work, video, shim):
+    """The environment that preloads skip-output-shim.c into fvc-stream for @video (the experiment
+    row: the decoder outputs only the sampled pictures), after checking on one video that the
+    clips come out byte-identical and that only the targets left the decoder."""
+    env = dict(os.environ, LD_PRELOAD=shim, FVC_SKIP_OUTPUT_PTS=target_pts(plan_listing(work, video)[1]))
+    plain = fvc_once(work, [video], cache_name="cache-plain")
+    shimmed = fvc_once(work, [video], env=env, cache_name="cache-shim")
+    if shimmed[3] != 6 or plain[3] <= 6:
+        raise RuntimeError(f"skip-output shim: {shimmed[3]} pictures decoded with it, {plain[3]} without "
+                           f"(expected the 6 targets only)")
+    clips = sorted(os.listdir(os.path.join(work, "cache-plain", "clips")))
+    for name in clips:
+        with open(os.path.join(work, "cache-plain", "clips", name), "rb") as a, \
+             open(os.path.join(work, "cache-shim", "clips", name), "rb") as b:
+            if a.read() != b.read():
+                raise RuntimeError(f"skip-output shim: {name} differs from the plain run's")
+    return env
 
 
 def median_of(fn, repeat):
@@ -197,6 +245,9 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--quick", action="store_true", help="shorter videos (made in WORKDIR/quick), one repeat: a smoke run")
     ap.add_argument("--only", help="only the files whose label contains this text; no memory/thread tables")
+    ap.add_argument("--skip-output-shim", metavar="SO",
+                    help="skip-output-shim.so (built in build/tests/bench): adds the experiment row of "
+                         "fvc-stream with only the sampled pictures output by the decoder")
     args = ap.parse_args()
     if args.quick:
         args.repeat = 1
@@ -226,6 +277,7 @@ def main():
         # Interleaved rounds: each round runs every tool once, so a slow spell of this shared
         # machine hits all of them alike; speed-ups are the median over rounds of the paired
         # ratios, with their range.
+        shim_env = skip_output_env(args.workdir, video, args.skip_output_shim) if args.skip_output_shim else None
         rounds = []
         for _ in range(args.repeat):
             rounds.append({
@@ -236,6 +288,7 @@ def main():
                 "pm": python_marginal(args.workdir, video),
                 "g": ffmpeg_once(video),
                 "d": floor_once(args.workdir, video),
+                **({"s": fvc_marginal(args.workdir, video, env=shim_env)} if shim_env else {}),
             })
         med = {k: tuple(statistics.median(r[k][i] for r in rounds) for i in range(4)) for k in rounds[0]}
 
@@ -253,10 +306,16 @@ def main():
                           ("p", "Python reference (PyAV+torch), one video, after imports"),
                           ("pm", "Python reference, per video in a batch (one process)"),
                           ("g", "ffmpeg full decode"),
-                          ("d", "decoding floor: libavcodec alone on the plan's packets, 1 thread")):
+                          ("d", "decoding floor: libavcodec alone on the plan's packets, 1 thread"),
+                          ("s", "experiment: fvc-stream per video in a batch, the decoder outputs only the "
+                                "sampled pictures (skip-output-shim)")):
+            if key not in med:
+                continue
             r = med[key]
             rss = "-" if r[2] != r[2] else f"{r[2]:.0f}"
-            lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {rss} | {int(r[3])} | "
+            # The shim's decoder decodes what the plan feeds but outputs (and counts) the targets only.
+            decoded = f"{int(med['m'][3])} ({int(r[3])} output)" if key == "s" else f"{int(r[3])}"
+            lines.append(f"| {label} | {tool} | {r[0]:.2f} | {r[1]:.2f} | {rss} | {decoded} | "
                          f"{fmt(ratio('p', key))} | {fmt(ratio('pm', key))} |")
         vs_ffmpeg = ratio("g", "f")
         verdicts.append(f"{label}: fvc {fmt(ratio('p', 'm'))} the Python reference's per-video speed "
@@ -275,6 +334,13 @@ def main():
                         f"time over the decoding floor's CPU time shared by {cores} cores); fvc-stream's CPU per "
                         f"video in a batch is {statistics.median(over_floor):.2f}x ({over_floor[0]:.2f}-"
                         f"{over_floor[-1]:.2f}) the floor's")
+        if shim_env:
+            saved = sorted(1 - r["s"][1] / r["m"][1] for r in rounds)
+            shim_floor = sorted(r["s"][1] / r["d"][1] for r in rounds)
+            verdicts.append(f"{label}: with only the sampled pictures output by the decoder (experiment) "
+                            f"{fmt(ratio('p', 's'))} the Python reference's speed; CPU per video "
+                            f"{100 * statistics.median(saved):.0f} % ({100 * saved[0]:.0f} to {100 * saved[-1]:.0f} %) "
+                            f"under fvc-stream's, {statistics.median(shim_floor):.2f}x the floor's")
     lines.append("")
     lines += [f"- {v}" for v in verdicts]
     if args.only:
