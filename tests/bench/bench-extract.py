@@ -221,6 +221,8 @@ def skip_output_env(work, video, shim):
         raise RuntimeError(f"skip-output shim: {shimmed[3]} pictures decoded with it, {plain[3]} without "
                            f"(expected the 6 targets only)")
     clips = sorted(os.listdir(os.path.join(work, "cache-plain", "clips")))
+    if sorted(os.listdir(os.path.join(work, "cache-shim", "clips"))) != clips or not clips:
+        raise RuntimeError("skip-output shim: the two runs wrote different clip files")
     for name in clips:
         with open(os.path.join(work, "cache-plain", "clips", name), "rb") as a, \
              open(os.path.join(work, "cache-shim", "clips", name), "rb") as b:
