@@ -334,14 +334,15 @@ maybe_seek (FvcDecodeGate *self, guint p)
   guint threshold = self->stream_seek_threshold;
   gint64 next, position;
 
-  if (threshold == 0 || seek_blocked (self))
+  if (threshold == 0)
     return;
   next = fvc_decode_plan_next_fed (self->plan, p + 1);
   if (next < 0 || next - (gint64) p <= (gint64) threshold)
     return;
   /* One seek per gap: a seek that landed early (tsdemux snaps well before the keyframe) is
-   * followed by reading forward, not by the same seek again, which would land there again. */
-  if (next <= self->seek_target)
+   * followed by reading forward, not by the same seek again, which would land there again.
+   * Checked before seek_lock is taken: this runs after every packet dropped. */
+  if (next <= self->seek_target || seek_blocked (self))
     return;
   position = packet_stream_time (self, (guint) next);
   if (position < 0)
