@@ -707,18 +707,16 @@ typedef struct {
   gboolean tf32;
 } ConvFormat;
 
+/* Sets @p up for compute format @f; @od: the output dims, worked out once by conv_plan_init. */
 static gboolean
-conv_plan_try (CudaBackend *cb, ConvPlan *p, ConvFormat f, GError **error)
+conv_plan_try (CudaBackend *cb, ConvPlan *p, ConvFormat f, const gint64 od[5], GError **error)
 {
   const FvcPlanDesc *d = &p->base.pub.desc;
-  gint64 od[5];
   /* Tensor-core kernels for channels-last bf16 want channels in multiples of 8. */
   const gint64 cpad = f.type == FVC_CUK_BF16 && f.order == FVC_CUK_NDHWC ? (d->c + 7) / 8 * 8 : d->c;
   FvcCudnnConvDesc cd = { 0 };
   gsize ws_in, ws_w, tmp, partial;
 
-  if (!fvc_plan_desc_out_dims (d, od, error))
-    return FALSE;
   p->src = shape5 ((gint64[]) { d->n, d->c, d->t, d->h, d->w }, d->src_layout);
   p->in = (FvcCukShape) { f.type, f.order, d->n, cpad, d->t, d->h, d->w };
   p->wuser = (FvcCukShape) { FVC_CUK_F32, FVC_CUK_NCDHW, d->out_c, d->c, d->kernel[0], d->kernel[1], d->kernel[2] };
@@ -803,7 +801,7 @@ conv_plan_init (CudaBackend *cb, ConvPlan *p, GError **error)
   }
   for (guint i = 0; i < n; i++) {
     g_autoptr (GError) e = NULL;
-    if (conv_plan_try (cb, p, formats[i], &e))
+    if (conv_plan_try (cb, p, formats[i], od, &e))
       return TRUE;
     /* any failure (no algorithm, a descriptor cuDNN refuses for this type) moves to the next format */
     g_string_append_printf (why, "%s%s: %s", why->len ? "; " : "", layout_name (layout_for (formats[i].type,
